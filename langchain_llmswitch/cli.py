@@ -1,0 +1,131 @@
+"""The ``llmswitch`` command.
+
+Subcommands:
+    config   the resolved settings of each capability, with where every value came from.
+
+Example:
+    $ LLM_PROVIDER=vllm VLLM_MODEL=smollm2 llmswitch config --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch.errors import LLMSwitchError
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import CAPABILITIES, Endpoint
+from langchain_llmswitch.resolution import resolve
+
+__all__ = ["describe_configuration", "main"]
+
+MASK = "**********"
+
+
+def _endpoint_rows(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {
+        "provider": {"value": endpoint.provider},
+        "base_url": {"value": endpoint.base_url},
+        "model": {"value": endpoint.model},
+        "api_key": {"value": MASK if endpoint.api_key else None},
+        "timeout": {"value": endpoint.timeout},
+        "max_retries": {"value": endpoint.max_retries},
+    }
+    spec = PROVIDERS[endpoint.provider]
+    for name in spec.parameters:
+        value = getattr(endpoint.sampling, name)
+        if value is not None:
+            placement = spec.parameters[name]
+            rows[name] = {
+                "value": list(value) if name == "stop" else value,
+                "sent_as": placement.wire,
+            }
+    for name, row in rows.items():
+        row["from"] = endpoint.origin(name) if row["value"] is not None else "unset"
+    return rows
+
+
+def describe_configuration(settings: LLMSwitchSettings) -> dict[str, Any]:
+    """Resolve every capability into a JSON-ready description (secrets masked).
+
+    Args:
+        settings: The settings.
+
+    Returns:
+        ``{capability: {"ok": bool, "settings": {...}} | {"ok": False, "error": str}}``.
+    """
+    described: dict[str, Any] = {}
+    for capability in CAPABILITIES:
+        try:
+            endpoint = resolve(settings, capability)
+        except LLMSwitchError as error:
+            described[capability] = {"ok": False, "error": str(error)}
+        else:
+            described[capability] = {"ok": True, "settings": _endpoint_rows(endpoint)}
+    return described
+
+
+def _print_configuration(described: dict[str, Any]) -> None:
+    for capability, info in described.items():
+        print(f"[{capability}]")
+        if not info["ok"]:
+            print(f"  not configured: {info['error']}")
+            continue
+        for name, row in info["settings"].items():
+            value = "-" if row["value"] is None else row["value"]
+            sent = f"  (sent as {row['sent_as']})" if "sent_as" in row else ""
+            print(f"  {name:<20} {value!s:<40} from {row['from']}{sent}")
+
+
+def _config(args: argparse.Namespace) -> int:
+    described = describe_configuration(load_settings())
+    if args.json:
+        print(json.dumps(described, indent=2))
+    else:
+        _print_configuration(described)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``llmswitch``."""
+    parser = argparse.ArgumentParser(
+        prog="llmswitch",
+        description=(
+            "Inspect and check langchain-llmswitch configuration. Providers: "
+            + ", ".join(f"{name} ({spec.label})" for name, spec in PROVIDERS.items())
+            + "."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    config = commands.add_parser(
+        "config", help="show the resolved settings of each capability and where each came from"
+    )
+    config.add_argument("--json", action="store_true", help="print JSON")
+    config.set_defaults(handler=_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``llmswitch``.
+
+    Args:
+        argv: Arguments (default: the command line).
+
+    Returns:
+        The exit code: 0 on success, 2 on a configuration error.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except LLMSwitchError as error:
+        print(f"llmswitch: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

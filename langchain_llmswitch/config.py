@@ -1,0 +1,533 @@
+"""The settings object: every environment variable the package reads, and its validation.
+
+Precedence, for every field: keyword argument > new name (``LLM_*``) > legacy names in the
+order listed > default. The process environment and a ``.env`` file are one layer: for the
+same variable name the process environment wins, but a new name found only in ``.env``
+still beats a legacy name found in the process environment. (pydantic-settings' default
+sources would let any process variable beat any ``.env`` variable whatever its name.)
+Empty values (``OLLAMA_MODEL=``) count as unset.
+
+Settings are built per call; there is no module-level singleton.
+
+Example:
+    >>> from langchain_llmswitch.config import load_settings
+    >>> load_settings(provider="vLLM", model="smollm2").provider
+    'vllm'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from langchain_llmswitch.errors import ConfigurationError
+from langchain_llmswitch.providers import normalise_provider_name
+
+__all__ = [
+    "ENV_FILE_VARIABLE",
+    "LLMSwitchSettings",
+    "check_url",
+    "env_names",
+    "load_settings",
+    "read_environment",
+]
+
+ENV_FILE_VARIABLE = "LLMSWITCH_ENV_FILE"
+"""Points at the dotenv file to read instead of ``./.env``."""
+
+
+def _env(*names: str) -> Any:  # noqa: ANN401 - pydantic's json_schema_extra is untyped
+    """Attach the environment variable names of a field, in precedence order."""
+    return {"env": list(names)}
+
+
+def env_names(field: FieldInfo) -> tuple[str, ...]:
+    """Return the environment variable names a settings field reads, new name first.
+
+    Args:
+        field: A field of `LLMSwitchSettings`.
+
+    Returns:
+        The names, in precedence order.
+    """
+    extra = field.json_schema_extra
+    if isinstance(extra, dict):
+        names = extra.get("env", [])
+        if isinstance(names, list):
+            return tuple(str(name) for name in names)
+    return ()
+
+
+def read_environment(env_file: str | Path | None = None) -> dict[str, str]:
+    """Return the process environment layered over the dotenv file, keys upper-cased.
+
+    Args:
+        env_file: The dotenv file. Defaults to ``$LLMSWITCH_ENV_FILE`` or ``./.env``.
+
+    Returns:
+        A mapping of variable name to value; empty values are dropped.
+    """
+    path = Path(env_file or os.environ.get(ENV_FILE_VARIABLE) or ".env")
+    merged: dict[str, str] = {}
+    if path.is_file():
+        from dotenv import dotenv_values  # noqa: PLC0415 - only when a file exists
+
+        for key, value in dotenv_values(path).items():
+            if value is not None:
+                merged[key.upper()] = value
+    for key, value in os.environ.items():
+        merged[key.upper()] = value
+    return {key: value for key, value in merged.items() if value.strip() != ""}
+
+
+def check_url(value: str) -> str:
+    """Validate an http(s) URL and return it without a trailing slash.
+
+    Args:
+        value: The URL.
+
+    Returns:
+        The cleaned URL.
+
+    Raises:
+        ValueError: The URL has no http/https scheme, no host, or a bad port.
+
+    Example:
+        >>> check_url("http://localhost:8000/v1/")
+        'http://localhost:8000/v1'
+    """
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        msg = "not a URL with a scheme; write it as http://HOST:PORT (or https://...)"
+        raise ValueError(msg)
+    if not parts.hostname:
+        msg = "no host name; write it as http://HOST:PORT"
+        raise ValueError(msg)
+    try:
+        port = parts.port
+    except ValueError:
+        msg = "bad port; a port is a whole number from 1 to 65535"
+        raise ValueError(msg) from None
+    if port == 0:
+        msg = "bad port; a port is a whole number from 1 to 65535"
+        raise ValueError(msg)
+    return url
+
+
+_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("_ENVIRONMENT", default=None)
+"""The environment snapshot of the settings object being built (read once per build)."""
+
+
+class _LayeredEnvironmentSource(PydanticBaseSettingsSource):
+    """Reads each field from the first of its environment names that is set."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        for name in env_names(field):
+            if name in self._environ:
+                return self._environ[name], name, False
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, field_name)
+            if value is not None:
+                values[field_name] = value
+        return values
+
+
+class LLMSwitchSettings(BaseSettings):
+    """Every setting of langchain-llmswitch, read from keywords, the environment and ``.env``.
+
+    The chat settings (`provider`, `base_url`, `model`, sampling parameters) are the
+    defaults for the other capabilities; `embeddings_*` and `vision_*` override them.
+    Fields prefixed `ollama_`, `vllm_` and `openai_` hold legacy variables; they are used
+    only when the capability's provider is that provider.
+
+    Example:
+        >>> s = LLMSwitchSettings(provider="ollama", model="llama3.1:8b", temperature=0.3)
+        >>> (s.provider, s.model, s.temperature)
+        ('ollama', 'llama3.1:8b', 0.3)
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", validate_default=False)
+
+    # --- chat, and the defaults of every capability -------------------------------------
+    provider: str | None = Field(
+        None,
+        description="Provider of every capability unless overridden: ollama, vllm or openai.",
+        json_schema_extra=_env("LLM_PROVIDER"),
+    )
+    base_url: str | None = Field(
+        None,
+        description="Server URL for chat (OpenAI-compatible providers: the /v1 URL).",
+        json_schema_extra=_env("LLM_BASE_URL"),
+    )
+    model: str | None = Field(
+        None,
+        description="Chat model (an Ollama tag or the vLLM --served-model-name).",
+        json_schema_extra=_env("LLM_MODEL"),
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="API key for OpenAI-compatible servers; a placeholder when unset.",
+        json_schema_extra=_env("LLM_API_KEY"),
+    )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds to wait for a server (connect and each read). Default 300.",
+        json_schema_extra=_env("LLM_TIMEOUT", "OLLAMA_TIMEOUT"),
+    )
+    max_retries: int | None = Field(
+        None,
+        ge=0,
+        le=20,
+        description="Retries on connection errors, 429 and 5xx, every provider. Default 2.",
+        json_schema_extra=_env("LLM_MAX_RETRIES"),
+    )
+    temperature: float | None = Field(
+        None,
+        ge=0,
+        le=2,
+        description="Sampling temperature, 0 to 2.",
+        json_schema_extra=_env("LLM_TEMPERATURE", "OLLAMA_TEMPERATURE"),
+    )
+    max_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Most tokens to generate (Ollama num_predict).",
+        json_schema_extra=_env("LLM_MAX_TOKENS", "OLLAMA_NUM_PREDICT"),
+    )
+    top_p: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Nucleus sampling, above 0 and at most 1.",
+        json_schema_extra=_env("LLM_TOP_P", "OLLAMA_TOP_P"),
+    )
+    top_k: int | None = Field(
+        None,
+        ge=0,
+        description="Sample among the k likeliest tokens (0 = off).",
+        json_schema_extra=_env("LLM_TOP_K", "OLLAMA_TOP_K"),
+    )
+    repetition_penalty: float | None = Field(
+        None,
+        gt=0,
+        description="Repetition penalty (Ollama repeat_penalty), above 0; 1 = off.",
+        json_schema_extra=_env("LLM_REPETITION_PENALTY", "OLLAMA_REPEAT_PENALTY"),
+    )
+    seed: int | None = Field(
+        None,
+        description="Sampling seed.",
+        json_schema_extra=_env("LLM_SEED"),
+    )
+    stop: list[str] | None = Field(
+        None,
+        description="Stop sequences (environment: a JSON list or comma-separated).",
+        json_schema_extra=_env("LLM_STOP"),
+    )
+    num_ctx: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Context length. Sent to Ollama; vLLM and other OpenAI-compatible servers set it "
+            "server-side (vLLM --max-model-len), so it is only checked against the server."
+        ),
+        json_schema_extra=_env("LLM_NUM_CTX", "OLLAMA_NUM_CTX"),
+    )
+
+    # --- embeddings -----------------------------------------------------------------------
+    embeddings_provider: str | None = Field(
+        None,
+        description="Provider of embeddings; defaults to LLM_PROVIDER.",
+        json_schema_extra=_env("EMBEDDINGS_PROVIDER", "EMBEDDING_PROVIDER"),
+    )
+    embeddings_model: str | None = Field(
+        None,
+        description="Embeddings model.",
+        json_schema_extra=_env("EMBEDDINGS_MODEL", "EMBEDDING_MODEL"),
+    )
+    embeddings_base_url: str | None = Field(
+        None,
+        description=(
+            "Embeddings server URL; defaults to the chat URL when the provider is the same "
+            "and serves several models (Ollama). vLLM needs its own."
+        ),
+        json_schema_extra=_env("EMBEDDINGS_BASE_URL", "EMBEDDING_BASE_URL"),
+    )
+
+    # --- vision -----------------------------------------------------------------------------
+    vision_provider: str | None = Field(
+        None,
+        description="Provider of the vision model; defaults to LLM_PROVIDER.",
+        json_schema_extra=_env("VISION_PROVIDER", "OCR_PROVIDER"),
+    )
+    vision_model: str | None = Field(
+        None,
+        description="Vision model; defaults to the chat model.",
+        json_schema_extra=_env("VISION_MODEL"),
+    )
+    vision_base_url: str | None = Field(
+        None,
+        description="Vision server URL; defaults like the embeddings URL.",
+        json_schema_extra=_env("VISION_BASE_URL"),
+    )
+
+    # --- legacy variables, used only for their own provider ----------------------------
+    ollama_host: str | None = Field(
+        None,
+        description="Legacy Ollama server (host:port allowed, as Ollama itself reads it).",
+        json_schema_extra=_env("OLLAMA_HOST", "OLLAMA_URL", "OLLAMA_BASE_URL"),
+    )
+    ollama_model: str | None = Field(
+        None, description="Legacy Ollama chat model.", json_schema_extra=_env("OLLAMA_MODEL")
+    )
+    ollama_vision_model: str | None = Field(
+        None,
+        description="Legacy Ollama vision model.",
+        json_schema_extra=_env("OLLAMA_VISION_MODEL", "OLLAMA_OCR_MODEL"),
+    )
+    ollama_embeddings_model: str | None = Field(
+        None,
+        description="Legacy Ollama embeddings model.",
+        json_schema_extra=_env("OLLAMA_EMBEDDING_MODEL", "OLLAMA_EMBED_MODEL"),
+    )
+    vllm_url: str | None = Field(
+        None,
+        description="Legacy vLLM chat server URL, with or without /v1.",
+        json_schema_extra=_env("VLLM_URL", "VLLM_BASE_URL"),
+    )
+    vllm_api_key: SecretStr | None = Field(
+        None, description="Legacy vLLM API key.", json_schema_extra=_env("VLLM_API_KEY")
+    )
+    vllm_model: str | None = Field(
+        None, description="Legacy vLLM chat model.", json_schema_extra=_env("VLLM_MODEL")
+    )
+    vllm_embeddings_url: str | None = Field(
+        None,
+        description="Legacy vLLM embeddings server URL.",
+        json_schema_extra=_env("VLLM_EMBEDDINGS_URL", "VLLM_EMBEDDING_URL"),
+    )
+    vllm_embeddings_model: str | None = Field(
+        None,
+        description="Legacy vLLM embeddings model.",
+        json_schema_extra=_env("VLLM_EMBEDDINGS_MODEL", "VLLM_EMBEDDING_MODEL"),
+    )
+    vllm_vision_url: str | None = Field(
+        None,
+        description="Legacy vLLM vision server URL.",
+        json_schema_extra=_env("VLLM_VISION_URL"),
+    )
+    vllm_vision_model: str | None = Field(
+        None, description="Legacy vLLM vision model.", json_schema_extra=_env("VLLM_VISION_MODEL")
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description="OpenAI SDK's own base URL variable, for the openai provider.",
+        json_schema_extra=_env("OPENAI_BASE_URL", "OPENAI_API_BASE"),
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        description="OpenAI SDK's own key variable, for the openai provider.",
+        json_schema_extra=_env("OPENAI_API_KEY"),
+    )
+
+    _keywords: frozenset[str] = PrivateAttr(default_factory=frozenset)
+    _environ: Mapping[str, str] = PrivateAttr(default_factory=dict)
+
+    URL_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "base_url",
+            "embeddings_base_url",
+            "vision_base_url",
+            "vllm_url",
+            "openai_base_url",
+            "vllm_embeddings_url",
+            "vllm_vision_url",
+        }
+    )
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"api_key", "vllm_api_key", "openai_api_key"}
+    )
+
+    def __init__(self, **values: Any) -> None:  # noqa: ANN401 - pydantic passes any value
+        """Build the settings; keywords win over the environment.
+
+        Args:
+            **values: Field values by field name.
+        """
+        environ = read_environment()
+        token = _ENVIRONMENT.set(environ)
+        try:
+            super().__init__(**values)
+        finally:
+            _ENVIRONMENT.reset(token)
+        self._keywords = frozenset(key for key, value in values.items() if value is not None)
+        self._environ = environ
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - replaced by ours
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - replaced by ours
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - not used
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords first, then one layered environment + ``.env`` source."""
+        if isinstance(init_settings, InitSettingsSource):
+            init_settings.init_kwargs = {
+                key: value for key, value in init_settings.init_kwargs.items() if value is not None
+            }
+        environ = _ENVIRONMENT.get()
+        if environ is None:
+            environ = read_environment()
+        return init_settings, _LayeredEnvironmentSource(settings_cls, environ)
+
+    @field_validator("provider", "embeddings_provider", "vision_provider", mode="before")
+    @classmethod
+    def _normalise_provider(cls, value: object) -> object:
+        if isinstance(value, str):
+            return normalise_provider_name(value)
+        return value
+
+    @field_validator(
+        "base_url",
+        "embeddings_base_url",
+        "vision_base_url",
+        "vllm_url",
+        "openai_base_url",
+        "vllm_embeddings_url",
+        "vllm_vision_url",
+        mode="after",
+    )
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @field_validator("ollama_host", mode="after")
+    @classmethod
+    def _check_ollama_host(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host = value.strip()
+        if "://" not in host:
+            # Ollama itself accepts OLLAMA_HOST=host:port; so do we.
+            host = f"http://{host}"
+        return check_url(host)
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _parse_stop(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(",") if part]
+        return value
+
+    @field_validator("model", "embeddings_model", "vision_model", mode="before")
+    @classmethod
+    def _strip_model(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    def origin(self, field_name: str) -> str:
+        """Say where a field's value came from.
+
+        Args:
+            field_name: A field of this object.
+
+        Returns:
+            ``"keyword <name>"``, ``"env <VAR>"`` or ``"default"``.
+        """
+        if field_name in self._keywords:
+            return f"keyword {field_name}"
+        for name in env_names(type(self).model_fields[field_name]):
+            if name in self._environ:
+                return f"env {name}"
+        return "default"
+
+
+def _describe_origin(field_name: str, keywords: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Return (where the value came from, the raw value) for an error message."""
+    if keywords.get(field_name) is not None:
+        return f"keyword {field_name}", repr(keywords[field_name])
+    environ = read_environment()
+    for name in env_names(LLMSwitchSettings.model_fields[field_name]):
+        if name in environ:
+            return name, repr(environ[name])
+    return field_name, None
+
+
+def _translate(error: ValidationError, keywords: Mapping[str, Any]) -> ConfigurationError:
+    """Turn pydantic's ValidationError into one message that names the variable or keyword."""
+    lines: list[str] = []
+    first_setting: str | None = None
+    for item in error.errors():
+        field_name = str(item["loc"][0]) if item["loc"] else ""
+        if field_name not in LLMSwitchSettings.model_fields:
+            lines.append(item["msg"])
+            continue
+        where, raw = _describe_origin(field_name, keywords)
+        first_setting = first_setting or where
+        if field_name in LLMSwitchSettings.SECRET_FIELDS:
+            raw = "'**********'"
+        field = LLMSwitchSettings.model_fields[field_name]
+        reason = str(item["msg"]).removeprefix("Value error, ").rstrip(".")
+        shown = f"{where}={raw}" if raw is not None else where
+        lines.append(f"{shown}: {reason}. [{field_name}: {field.description}]")
+    return ConfigurationError("Invalid configuration: " + "; ".join(lines), setting=first_setting)
+
+
+def load_settings(**keywords: Any) -> LLMSwitchSettings:  # noqa: ANN401 - any setting value
+    """Build the settings from keywords, the environment and ``.env``.
+
+    Args:
+        **keywords: Field values that win over the environment (``None`` means unset).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigurationError: A keyword is unknown or a value is invalid; the message names
+            the keyword or environment variable, the bad value and what is valid.
+
+    Example:
+        >>> load_settings(provider="ollama", temperature=0.2).temperature
+        0.2
+    """
+    from langchain_llmswitch.errors import did_you_mean  # noqa: PLC0415 - tiny, avoids cycle
+
+    fields = LLMSwitchSettings.model_fields
+    for key in keywords:
+        if key not in fields:
+            msg = (
+                f"Unknown setting keyword {key!r}.{did_you_mean(key, fields)} "
+                f"Valid keywords: {', '.join(sorted(fields))}."
+            )
+            raise ConfigurationError(msg, setting=key)
+    try:
+        return LLMSwitchSettings(**keywords)
+    except ValidationError as error:
+        raise _translate(error, keywords) from None

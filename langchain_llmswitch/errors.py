@@ -1,0 +1,99 @@
+"""The one error hierarchy of the package.
+
+Every error the package raises on purpose is an `LLMSwitchError`. Each child also
+inherits from the built-in exception a caller would naturally catch (`ValueError`
+for bad configuration, `ImportError` for a missing package), so existing
+`except ValueError:` code keeps working.
+
+Example:
+    >>> from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
+    >>> issubclass(ConfigurationError, (LLMSwitchError, ValueError))
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CapabilityError",
+    "ConfigurationError",
+    "LLMSwitchError",
+    "MissingDependencyError",
+    "ProviderUnavailableError",
+    "did_you_mean",
+]
+
+
+class LLMSwitchError(Exception):
+    """Base class of every error raised by langchain-llmswitch."""
+
+
+class ConfigurationError(LLMSwitchError, ValueError):
+    """A setting has a bad value, or a needed setting is missing.
+
+    The message names where the value came from (an environment variable or a
+    keyword argument), the value itself (never for secrets) and what would be valid.
+
+    Attributes:
+        setting: The environment variable or keyword that holds the bad value.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        """Build the error.
+
+        Args:
+            message: The full, actionable message.
+            setting: The environment variable or keyword at fault, if one is.
+        """
+        super().__init__(message)
+        self.setting = setting
+
+
+class MissingDependencyError(LLMSwitchError, ImportError):
+    """A provider needs a package that is not installed.
+
+    Attributes:
+        package: The distribution to install.
+    """
+
+    def __init__(self, provider: str, package: str) -> None:
+        """Build the error with the pip command that fixes it.
+
+        Args:
+            provider: The provider that needs the package.
+            package: The distribution name to install.
+        """
+        msg = (
+            f"Provider {provider!r} needs the package {package!r}, which is not installed. "
+            f"Install it with: pip install {package}"
+        )
+        super().__init__(msg, name=package)
+        self.package = package
+
+
+class CapabilityError(LLMSwitchError):
+    """A model or server was asked for something it cannot do (e.g. vision of a text model)."""
+
+
+class ProviderUnavailableError(LLMSwitchError, ConnectionError):
+    """A server could not be reached, or did not become ready in time."""
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return a ' Did you mean X?' suffix for a near miss, or an empty string.
+
+    Args:
+        value: What the user gave.
+        choices: The valid values.
+
+    Returns:
+        The suffix to append to an error message.
+
+    Example:
+        >>> did_you_mean("vlm", ["ollama", "vllm", "openai"])
+        " Did you mean 'vllm'?"
+    """
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

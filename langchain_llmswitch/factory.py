@@ -1,0 +1,169 @@
+"""The three factories: `get_chat_model`, `get_embeddings`, `get_vision_model`.
+
+Each call reads the settings afresh (keywords > environment > ``.env`` > defaults),
+resolves the capability's endpoint and returns a LangChain object for it. Objects are
+built once per distinct endpoint and handed out as shallow copies, so repeated calls
+are cheap and share the HTTP connection pools.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import Capability, Endpoint
+from langchain_llmswitch.resolution import resolve
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+__all__ = [
+    "KEYWORD_ALIASES",
+    "clear_cache",
+    "get_chat_model",
+    "get_embeddings",
+    "get_vision_model",
+    "resolve_endpoint",
+]
+
+logger = logging.getLogger(__name__)
+
+KEYWORD_ALIASES: dict[str, str] = {
+    "num_predict": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "repeat_penalty": "repetition_penalty",
+    "request_timeout": "timeout",
+    "host": "base_url",
+}
+"""Provider-native keyword spellings accepted by the factories, mapped to ours."""
+
+_CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
+    "chat": {},
+    "embeddings": {
+        "provider": "embeddings_provider",
+        "model": "embeddings_model",
+        "base_url": "embeddings_base_url",
+    },
+    "vision": {
+        "provider": "vision_provider",
+        "model": "vision_model",
+        "base_url": "vision_base_url",
+    },
+}
+
+
+def _settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitchSettings:
+    renamed: dict[str, Any] = {}
+    for key, value in overrides.items():
+        name = KEYWORD_ALIASES.get(key, key)
+        name = _CAPABILITY_KEYWORDS[capability].get(name, name)
+        renamed[name] = value
+    return load_settings(**renamed)
+
+
+def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:  # noqa: ANN401
+    """Resolve what a factory would use, without building anything.
+
+    Args:
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+        **overrides: The same keywords the factory takes.
+
+    Returns:
+        The endpoint (provider, URL, model, parameters and where each came from).
+
+    Example:
+        >>> resolve_endpoint("embeddings", provider="ollama", model="nomic-embed-text").base_url
+        'http://localhost:11434'
+    """
+    return resolve(_settings_for(capability, overrides), capability)
+
+
+@lru_cache(maxsize=64)
+def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain object
+    spec = PROVIDERS[endpoint.provider]
+    if kind == "embeddings":
+        return spec.build_embeddings(endpoint)
+    model = spec.build_chat(endpoint)
+    if endpoint.sampling.num_ctx is not None and spec.parameters["num_ctx"].where == "server":
+        from langchain_llmswitch.server_info import warn_if_context_too_small  # noqa: PLC0415
+
+        warn_if_context_too_small(endpoint)
+    return model
+
+
+def clear_cache() -> None:
+    """Forget every built object (new HTTP clients on the next call)."""
+    _build.cache_clear()
+
+
+def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+    """Return the chat model the configuration names.
+
+    Args:
+        **overrides: Settings that win over the environment: ``provider``, ``base_url``,
+            ``model``, ``api_key``, ``timeout``, ``max_retries``, ``temperature``,
+            ``max_tokens`` (or ``num_predict``), ``top_p``, ``top_k``,
+            ``repetition_penalty`` (or ``repeat_penalty``), ``seed``, ``stop``, ``num_ctx``.
+
+    Returns:
+        A ChatOllama (provider ``ollama``) or ChatOpenAI (``vllm``, ``openai``).
+
+    Raises:
+        ConfigurationError: A setting is invalid or missing.
+        MissingDependencyError: The provider's package is not installed.
+
+    Example:
+        >>> chat = get_chat_model(provider="vllm", model="smollm2-135m", max_tokens=64)
+        >>> type(chat).__name__
+        'ChatOpenAI'
+    """
+    endpoint = resolve(_settings_for("chat", overrides), "chat")
+    model: BaseChatModel = _build("chat", endpoint).model_copy()
+    return model
+
+
+def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+    """Return the chat model that reads images, on its own provider, URL and model.
+
+    ``VISION_PROVIDER`` (legacy ``OCR_PROVIDER``), ``VISION_MODEL`` (legacy
+    ``OLLAMA_VISION_MODEL``) and ``VISION_BASE_URL`` default to the chat settings.
+
+    Args:
+        **overrides: As `get_chat_model`; ``provider``, ``model`` and ``base_url`` set the
+            vision ones.
+
+    Returns:
+        A chat model for the vision endpoint.
+
+    Example:
+        >>> vision = get_vision_model(provider="ollama", model="llava:7b")
+        >>> vision.model
+        'llava:7b'
+    """
+    endpoint = resolve(_settings_for("vision", overrides), "vision")
+    model: BaseChatModel = _build("vision", endpoint).model_copy()
+    return model
+
+
+def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any setting value
+    """Return the embeddings the configuration names.
+
+    Args:
+        **overrides: ``provider``, ``model``, ``base_url`` (the embeddings ones),
+            ``api_key``, ``timeout``, ``max_retries``.
+
+    Returns:
+        OllamaEmbeddings (provider ``ollama``) or OpenAIEmbeddings sending raw text.
+
+    Example:
+        >>> emb = get_embeddings(provider="ollama", model="nomic-embed-text")
+        >>> type(emb).__name__
+        'OllamaEmbeddings'
+    """
+    endpoint = resolve(_settings_for("embeddings", overrides), "embeddings")
+    embeddings: Embeddings = _build("embeddings", endpoint).model_copy()
+    return embeddings

@@ -1,0 +1,72 @@
+"""The provider table: one typed entry per provider, one module per provider.
+
+Adding a provider means writing one module with a ``SPEC`` and adding it to `PROVIDERS`.
+Importing this package is cheap: provider modules import their LangChain package only
+when a model is built.
+
+Example:
+    >>> from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
+    >>> normalise_provider_name(" vLLM ")
+    'vllm'
+    >>> sorted(PROVIDERS)
+    ['ollama', 'openai', 'vllm']
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from langchain_llmswitch.providers import ollama, openai_compatible, vllm
+from langchain_llmswitch.providers.base import ProviderSpec
+
+__all__ = ["DEFAULT_PROVIDER", "PROVIDERS", "get_provider", "normalise_provider_name"]
+
+PROVIDERS: MappingProxyType[str, ProviderSpec] = MappingProxyType(
+    {spec.name: spec for spec in (ollama.SPEC, vllm.SPEC, openai_compatible.SPEC)}
+)
+"""Every provider, by canonical name."""
+
+DEFAULT_PROVIDER = "ollama"
+"""The provider used when none is configured (where users start)."""
+
+_ALIASES = MappingProxyType(
+    {alias: spec.name for spec in PROVIDERS.values() for alias in (spec.name, *spec.aliases)}
+)
+
+
+def normalise_provider_name(value: str) -> str:
+    """Return the canonical provider name for a spelling, e.g. ``" vLLM "`` -> ``"vllm"``.
+
+    Args:
+        value: A provider name as a user wrote it.
+
+    Returns:
+        The canonical name.
+
+    Raises:
+        ValueError: The name is not a provider; the message lists the valid names and
+            suggests the nearest one.
+    """
+    from langchain_llmswitch.errors import did_you_mean  # noqa: PLC0415 - avoids an import cycle
+
+    key = value.strip().lower().replace(" ", "")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    msg = (
+        f"unknown provider; valid: {', '.join(PROVIDERS)} "
+        f"(also accepted: {', '.join(a for a in _ALIASES if a not in PROVIDERS)})."
+        f"{did_you_mean(key, _ALIASES)}"
+    )
+    raise ValueError(msg)
+
+
+def get_provider(name: str) -> ProviderSpec:
+    """Return the table entry of a provider.
+
+    Args:
+        name: Any accepted spelling of a provider name.
+
+    Raises:
+        ValueError: The name is not a provider.
+    """
+    return PROVIDERS[normalise_provider_name(name)]

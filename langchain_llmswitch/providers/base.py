@@ -1,0 +1,214 @@
+"""Types shared by every provider module: the provider spec and the resolved endpoint.
+
+A provider is one module exposing a `SPEC: ProviderSpec`; the table in
+`langchain_llmswitch.providers` lists them. The spec says everything the rest of the
+package needs to know: names, where legacy variables apply, default URL, how each
+sampling parameter reaches the server, and how to build the LangChain objects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import SecretStr
+
+from langchain_llmswitch.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+__all__ = [
+    "CAPABILITIES",
+    "PARAMETERS",
+    "Capability",
+    "Endpoint",
+    "Placement",
+    "ProviderSpec",
+    "Sampling",
+    "import_provider_package",
+]
+
+Capability = Literal["chat", "embeddings", "vision"]
+CAPABILITIES: tuple[Capability, ...] = ("chat", "embeddings", "vision")
+
+PARAMETERS: tuple[str, ...] = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "repetition_penalty",
+    "seed",
+    "stop",
+    "num_ctx",
+)
+"""Our names of the sampling parameters, in the order tables show them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one sampling parameter goes for one provider.
+
+    Attributes:
+        where: ``"field"`` (a constructor field of the LangChain class, sent by it),
+            ``"extra_body"`` (merged into the top level of an OpenAI request body), or
+            ``"server"`` (set when the server starts; only checked, never sent).
+        name: The name the server (or LangChain class) reads.
+        wire: Where it lands in the JSON the server receives, e.g. ``options.num_predict``.
+    """
+
+    where: Literal["field", "extra_body", "server"]
+    name: str
+    wire: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """Sampling parameters in our names; `None` means "not sent, server default"."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] | None = None
+    num_ctx: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Everything resolved for one capability: which server, which model, which parameters.
+
+    Attributes:
+        capability: chat, embeddings or vision.
+        provider: The provider name (a key of the provider table).
+        base_url: The URL handed to the LangChain class.
+        model: The model name the server expects.
+        api_key: The key for OpenAI-compatible servers (never printed).
+        timeout: Seconds for connect and for each read.
+        max_retries: Retries on connection errors, 429 and 5xx.
+        sampling: Sampling parameters (empty for embeddings).
+        origins: For each resolved name, where its value came from.
+    """
+
+    capability: Capability
+    provider: str
+    base_url: str
+    model: str
+    api_key: SecretStr | None
+    timeout: float
+    max_retries: int
+    sampling: Sampling = field(default_factory=Sampling)
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
+
+    def origin(self, name: str) -> str:
+        """Return where a resolved value came from (``"default"`` when not recorded).
+
+        Args:
+            name: ``provider``, ``base_url``, ``model``, ``api_key``, ``timeout``, ...
+        """
+        return dict(self.origins).get(name, "default")
+
+
+KwargsBuilder = Callable[[Endpoint], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """One row of the provider table.
+
+    Attributes:
+        name: Canonical name, as in ``LLM_PROVIDER``.
+        label: Human name for messages.
+        aliases: Other spellings accepted for the name (already lower-case).
+        description: One line for docs and the CLI.
+        package: Distribution to pip-install for this provider.
+        import_name: Module that must be importable.
+        default_base_url: URL used when nothing is configured (chat).
+        one_model_per_server: Whether each model needs its own server (vLLM), so
+            embeddings and vision never inherit the chat URL.
+        legacy_base_url: Per capability, the legacy URL fields (of the settings) to try.
+        legacy_model: Per capability, the legacy model fields to try.
+        legacy_api_key: Legacy key fields to try.
+        parameters: How each of `PARAMETERS` reaches the server.
+        base_url_from: Turns a URL read from a given settings field into the URL the
+            LangChain class needs (adds or strips ``/v1``).
+        chat_class: The LangChain chat class (``module:attribute``, imported when needed).
+        embeddings_class: The LangChain embeddings class (``module:attribute``).
+        chat_kwargs: The constructor arguments of the chat class for an endpoint.
+        embeddings_kwargs: The constructor arguments of the embeddings class.
+    """
+
+    name: str
+    label: str
+    aliases: tuple[str, ...]
+    description: str
+    package: str
+    import_name: str
+    default_base_url: str
+    one_model_per_server: bool
+    legacy_base_url: Mapping[Capability, tuple[str, ...]]
+    legacy_model: Mapping[Capability, tuple[str, ...]]
+    legacy_api_key: tuple[str, ...]
+    parameters: Mapping[str, Placement]
+    base_url_from: Callable[[str, str], str]
+    chat_class: str
+    embeddings_class: str
+    chat_kwargs: KwargsBuilder
+    embeddings_kwargs: KwargsBuilder
+
+    def load_chat_class(self) -> type[BaseChatModel]:
+        """Import and return the chat class (raises `MissingDependencyError`)."""
+        return self._load(self.chat_class)  # type: ignore[no-any-return]
+
+    def load_embeddings_class(self) -> type[Embeddings]:
+        """Import and return the embeddings class (raises `MissingDependencyError`)."""
+        return self._load(self.embeddings_class)  # type: ignore[no-any-return]
+
+    def build_chat(self, endpoint: Endpoint) -> BaseChatModel:
+        """Build the chat model of an endpoint.
+
+        Args:
+            endpoint: The resolved endpoint.
+        """
+        return self.load_chat_class()(**self.chat_kwargs(endpoint))
+
+    def build_embeddings(self, endpoint: Endpoint) -> Embeddings:
+        """Build the embeddings of an endpoint.
+
+        Args:
+            endpoint: The resolved endpoint.
+        """
+        return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
+
+    def _load(self, target: str) -> Any:  # noqa: ANN401 - a class
+        module_name, _, attribute = target.partition(":")
+        module = import_provider_package(self.name, module_name, self.package)
+        return getattr(module, attribute)
+
+
+def import_provider_package(provider: str, import_name: str, package: str) -> ModuleType:
+    """Import a provider's LangChain package, or say how to install it.
+
+    Args:
+        provider: The provider name, for the message.
+        import_name: The module to import.
+        package: The distribution that provides it.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        MissingDependencyError: The package is not installed.
+    """
+    try:
+        return importlib.import_module(import_name)
+    except ModuleNotFoundError as error:
+        if error.name and import_name.startswith(error.name.split(".")[0]):
+            raise MissingDependencyError(provider, package) from error
+        raise

@@ -1,0 +1,113 @@
+"""Building ChatOpenAI and OpenAIEmbeddings for servers that speak the OpenAI protocol.
+
+Shared by the vLLM and the generic OpenAI-compatible providers, which differ only in
+their parameter table and URL rules. What it handles for the user:
+- parameters that are not OpenAI fields (``top_k``, repetition penalty) go in
+  ``extra_body``, which the SDK merges into the top level of the request body;
+- streamed token usage is on (``stream_usage=True``: with a custom ``base_url``
+  ChatOpenAI would otherwise send no ``stream_options`` and report no usage);
+- Chat Completions, never the Responses API, which these servers do not all serve;
+- embeddings send raw text (``check_embedding_ctx_length=False``): no tiktoken token
+  arrays, which vLLM and llama.cpp mis-embed, and no tiktoken download at run time;
+- the API key defaults to a placeholder, for local servers that ignore it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_llmswitch.providers.base import Endpoint, Placement
+
+__all__ = [
+    "PACKAGE",
+    "PLACEHOLDER_API_KEY",
+    "chat_kwargs",
+    "embeddings_kwargs",
+    "ensure_v1",
+    "sampling_kwargs",
+]
+
+PACKAGE = "langchain-openai"
+PLACEHOLDER_API_KEY = "EMPTY"
+"""Sent when no key is configured: local servers ignore it, the SDK needs one."""
+
+
+def ensure_v1(url: str) -> str:
+    """Append ``/v1`` unless the URL already ends with it.
+
+    Args:
+        url: A server URL.
+
+    Example:
+        >>> ensure_v1("http://vllm:8000")
+        'http://vllm:8000/v1'
+    """
+    return url if url.endswith("/v1") else f"{url}/v1"
+
+
+def sampling_kwargs(endpoint: Endpoint, parameters: Mapping[str, Placement]) -> dict[str, Any]:
+    """Return ChatOpenAI's keyword arguments for the endpoint's sampling parameters.
+
+    Args:
+        endpoint: The resolved endpoint.
+        parameters: The provider's parameter table.
+
+    Returns:
+        Constructor fields, with ``extra_body`` holding the non-OpenAI ones.
+    """
+    kwargs: dict[str, Any] = {}
+    extra_body: dict[str, Any] = {}
+    for name, placement in parameters.items():
+        value = getattr(endpoint.sampling, name)
+        if value is None:
+            continue
+        if name == "stop":
+            value = list(value)
+        if placement.where == "field":
+            kwargs[placement.name] = value
+        elif placement.where == "extra_body":
+            extra_body[placement.name] = value
+    if extra_body:
+        kwargs["extra_body"] = extra_body
+    return kwargs
+
+
+def _api_key(endpoint: Endpoint) -> str:
+    return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
+
+
+def chat_kwargs(endpoint: Endpoint, parameters: Mapping[str, Placement]) -> dict[str, Any]:
+    """Return ChatOpenAI's constructor arguments for an OpenAI-compatible endpoint.
+
+    Args:
+        endpoint: The resolved endpoint.
+        parameters: The provider's parameter table.
+    """
+    return {
+        "model": endpoint.model,
+        "base_url": endpoint.base_url,
+        "api_key": _api_key(endpoint),
+        "timeout": endpoint.timeout,
+        "max_retries": endpoint.max_retries,
+        "stream_usage": True,
+        "use_responses_api": False,
+        **sampling_kwargs(endpoint, parameters),
+    }
+
+
+def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
+    """Return OpenAIEmbeddings' constructor arguments for an OpenAI-compatible endpoint.
+
+    Args:
+        endpoint: The resolved endpoint.
+    """
+    return {
+        "model": endpoint.model,
+        "base_url": endpoint.base_url,
+        "api_key": _api_key(endpoint),
+        "timeout": endpoint.timeout,
+        "max_retries": endpoint.max_retries,
+        "check_embedding_ctx_length": False,
+        "tiktoken_enabled": False,
+    }

@@ -1,0 +1,209 @@
+"""From settings to one `Endpoint` per capability: which provider, URL, model and parameters.
+
+Rules (the README's precedence table says the same):
+- provider: the capability's own variable (``EMBEDDINGS_PROVIDER``, ``VISION_PROVIDER`` or
+  legacy ``OCR_PROVIDER``), else ``LLM_PROVIDER``, else the default provider;
+- URL: the capability's own variable, else (same provider, and the provider serves several
+  models from one server, or the vision model is the chat model) the chat URL, else the
+  provider's legacy variables, else the provider's default URL (chat; and other
+  capabilities where the server holds several models). vLLM needs its own embeddings and
+  vision URL;
+- model: the capability's own variable, else the provider's legacy variable, else (vision
+  on the chat provider) the chat model;
+- legacy variables are used only for their own provider: ``VLLM_MODEL`` never reaches Ollama.
+
+Example:
+    >>> from langchain_llmswitch.config import load_settings
+    >>> endpoint = resolve(load_settings(provider="vllm", model="m"), "chat")
+    >>> (endpoint.provider, endpoint.base_url)
+    ('vllm', 'http://localhost:8000/v1')
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from langchain_llmswitch.config import LLMSwitchSettings, env_names
+from langchain_llmswitch.errors import ConfigurationError
+from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS
+from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
+
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "resolve"]
+
+DEFAULT_TIMEOUT = 300.0
+"""Seconds; long enough for a long CPU generation, short enough that nothing hangs."""
+DEFAULT_MAX_RETRIES = 2
+
+_OWN_FIELDS: dict[Capability, tuple[str, str, str]] = {
+    # capability: (provider field, url field, model field)
+    "chat": ("provider", "base_url", "model"),
+    "embeddings": ("embeddings_provider", "embeddings_base_url", "embeddings_model"),
+    "vision": ("vision_provider", "vision_base_url", "vision_model"),
+}
+
+
+def _names(field_name: str) -> str:
+    """All variable names of a field, for messages: ``LLM_MODEL / OLLAMA_MODEL``."""
+    return " / ".join(env_names(LLMSwitchSettings.model_fields[field_name]))
+
+
+class _Resolver:
+    """Resolves one capability, recording where each value came from."""
+
+    def __init__(self, settings: LLMSwitchSettings, capability: Capability) -> None:
+        self.settings = settings
+        self.capability = capability
+        self.origins: dict[str, str] = {}
+
+    def take(self, key: str, field_name: str) -> str | None:
+        value = getattr(self.settings, field_name)
+        if value is None:
+            return None
+        self.origins[key] = self.settings.origin(field_name)
+        return str(value)
+
+    def provider(self) -> ProviderSpec:
+        own, _, _ = _OWN_FIELDS[self.capability]
+        for field_name in dict.fromkeys((own, "provider")):
+            name = self.take("provider", field_name)
+            if name is not None:
+                return PROVIDERS[name]
+        self.origins["provider"] = "default"
+        return PROVIDERS[DEFAULT_PROVIDER]
+
+    def shares_chat_server(self, spec: ProviderSpec, model: str) -> bool:
+        """Whether this capability may use the chat server's URL."""
+        if self.capability == "chat":
+            return True
+        chat_provider = self.settings.provider or DEFAULT_PROVIDER
+        if chat_provider != spec.name:
+            return False
+        if not spec.one_model_per_server:
+            return True
+        return model == _chat_model(self.settings, spec)
+
+    def base_url(self, spec: ProviderSpec, model: str) -> str:
+        _, own, _ = _OWN_FIELDS[self.capability]
+        shares = self.shares_chat_server(spec, model)
+        candidates = [own]
+        if shares and own != "base_url":
+            candidates.append("base_url")
+        candidates += spec.legacy_base_url[self.capability]
+        if shares and self.capability != "chat":
+            candidates += spec.legacy_base_url["chat"]
+        for field_name in dict.fromkeys(candidates):
+            url = self.take("base_url", field_name)
+            if url is not None:
+                return spec.base_url_from(field_name, url)
+        if self.capability == "chat" or not spec.one_model_per_server:
+            self.origins["base_url"] = "default"
+            return spec.default_base_url
+        names = [_names(own)] + [_names(f) for f in spec.legacy_base_url[self.capability]]
+        msg = (
+            f"No {self.capability} server URL for provider {spec.name!r}: {spec.label} serves "
+            f"one model per server, so {self.capability} needs its own URL. Set "
+            f"{' or '.join(names)} (e.g. http://localhost:8001/v1)."
+        )
+        raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
+
+    def model(self, spec: ProviderSpec) -> str:
+        _, _, own = _OWN_FIELDS[self.capability]
+        candidates = [own, *spec.legacy_model[self.capability]]
+        for field_name in candidates:
+            model = self.take("model", field_name)
+            if model is not None:
+                return model
+        if (
+            self.capability == "vision"
+            and (self.settings.provider or DEFAULT_PROVIDER) == spec.name
+        ):
+            chat = _chat_model(self.settings, spec)
+            if chat is not None:
+                self.origins["model"] = "chat model"
+                return chat
+            candidates += ["model", *spec.legacy_model["chat"]]
+        names = " or ".join(_names(f) for f in candidates)
+        msg = (
+            f"No {self.capability} model is set for provider {spec.name!r}. Set {names} "
+            f"(or pass model=...). {_model_hint(spec)}"
+        )
+        raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
+
+    def api_key(self, spec: ProviderSpec) -> SecretStr | None:
+        for field_name in ("api_key", *spec.legacy_api_key):
+            value = getattr(self.settings, field_name)
+            if value is not None:
+                self.origins["api_key"] = self.settings.origin(field_name)
+                return value  # type: ignore[no-any-return]
+        return None
+
+    def number(self, key: str, default: float) -> float:
+        value = getattr(self.settings, key)
+        if value is None:
+            self.origins[key] = "default"
+            return default
+        self.origins[key] = self.settings.origin(key)
+        return float(value)
+
+
+def _chat_model(settings: LLMSwitchSettings, spec: ProviderSpec) -> str | None:
+    """The chat model the settings name for a provider, if any."""
+    for field_name in ("model", *spec.legacy_model["chat"]):
+        value = getattr(settings, field_name)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _model_hint(spec: ProviderSpec) -> str:
+    if spec.name == "ollama":
+        return "Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`)."
+    return "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
+
+
+def _sampling(settings: LLMSwitchSettings, resolver: _Resolver) -> Sampling:
+    for name in Sampling.__dataclass_fields__:
+        if getattr(settings, name) is not None:
+            resolver.origins[name] = settings.origin(name)
+    return Sampling(
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        top_p=settings.top_p,
+        top_k=settings.top_k,
+        repetition_penalty=settings.repetition_penalty,
+        seed=settings.seed,
+        stop=tuple(settings.stop) if settings.stop is not None else None,
+        num_ctx=settings.num_ctx,
+    )
+
+
+def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
+    """Resolve the endpoint of one capability.
+
+    Args:
+        settings: The settings.
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Returns:
+        The endpoint, with the origin of every value.
+
+    Raises:
+        ConfigurationError: A needed model or URL is missing; the message names the
+            variables that would set it.
+    """
+    resolver = _Resolver(settings, capability)
+    spec = resolver.provider()
+    model = resolver.model(spec)
+    base_url = resolver.base_url(spec, model)
+    sampling = Sampling() if capability == "embeddings" else _sampling(settings, resolver)
+    return Endpoint(
+        capability=capability,
+        provider=spec.name,
+        base_url=base_url,
+        model=model,
+        api_key=resolver.api_key(spec),
+        timeout=resolver.number("timeout", DEFAULT_TIMEOUT),
+        max_retries=int(resolver.number("max_retries", DEFAULT_MAX_RETRIES)),
+        sampling=sampling,
+        origins=tuple(sorted(resolver.origins.items())),
+    )

@@ -1,0 +1,132 @@
+"""What a server says about itself: served models and their context length.
+
+Used to check settings that only the server can apply (``num_ctx`` on vLLM and
+llama.cpp) and by ``llmswitch check``.
+
+Example:
+    >>> parse_models({"data": [{"id": "m", "max_model_len": 2048}]})
+    [ServedModel(id='m', context_length=2048)]
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from langchain_llmswitch.providers.base import Endpoint
+
+__all__ = ["ServedModel", "fetch_models", "parse_models", "warn_if_context_too_small"]
+
+logger = logging.getLogger(__name__)
+
+_PROBE_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServedModel:
+    """One model a server lists.
+
+    Attributes:
+        id: The name a request must send.
+        context_length: The server's context limit for it, where the server says.
+    """
+
+    id: str
+    context_length: int | None
+
+
+def parse_models(payload: Any) -> list[ServedModel]:  # noqa: ANN401 - JSON
+    """Read an OpenAI-style ``/v1/models`` answer (vLLM, llama.cpp) or Ollama ``/api/tags``.
+
+    Args:
+        payload: The decoded JSON.
+
+    Returns:
+        The models, with context length from vLLM's ``max_model_len`` or llama.cpp's
+        ``meta.n_ctx`` / ``meta.n_ctx_train`` when present.
+    """
+    models: list[ServedModel] = []
+    if not isinstance(payload, dict):
+        return models
+    for item in payload.get("data") or payload.get("models") or []:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("id") or item.get("name") or item.get("model")
+        if not name:
+            continue
+        context = item.get("max_model_len")
+        meta = item.get("meta")
+        if context is None and isinstance(meta, dict):
+            context = meta.get("n_ctx") or meta.get("n_ctx_train")
+        models.append(ServedModel(str(name), int(context) if context else None))
+    return models
+
+
+def fetch_models(endpoint: Endpoint, timeout: float = _PROBE_TIMEOUT) -> list[ServedModel]:
+    """Ask the endpoint's server which models it serves.
+
+    Args:
+        endpoint: The resolved endpoint.
+        timeout: Seconds to wait.
+
+    Returns:
+        The served models.
+
+    Raises:
+        httpx.HTTPError: The server could not be reached or answered an error.
+    """
+    import httpx  # noqa: PLC0415 - only when a server is asked
+
+    if endpoint.provider == "ollama":
+        url = f"{endpoint.base_url}/api/tags"
+        headers: dict[str, str] = {}
+    else:
+        url = f"{endpoint.base_url}/models"
+        key = endpoint.api_key.get_secret_value() if endpoint.api_key else "EMPTY"
+        headers = {"Authorization": f"Bearer {key}"}
+    response = httpx.get(url, headers=headers, timeout=timeout)
+    response.raise_for_status()
+    return parse_models(response.json())
+
+
+@lru_cache(maxsize=64)
+def _served_context(endpoint: Endpoint) -> int | None:
+    try:
+        models = fetch_models(endpoint)
+    except Exception as error:  # noqa: BLE001 - a check that must never break model building
+        logger.debug("could not read %s/models: %s", endpoint.base_url, type(error).__name__)
+        return None
+    for model in models:
+        if model.id == endpoint.model:
+            return model.context_length
+    return None
+
+
+def warn_if_context_too_small(endpoint: Endpoint) -> bool:
+    """Warn when the configured ``num_ctx`` is larger than the server's context.
+
+    vLLM and llama.cpp fix the context when they start; the configured value cannot be
+    applied, only compared. The server is asked once per process (2 s at most).
+
+    Args:
+        endpoint: An endpoint whose sampling has ``num_ctx`` set.
+
+    Returns:
+        Whether a warning was given.
+    """
+    wanted = endpoint.sampling.num_ctx
+    served = _served_context(endpoint)
+    if wanted is None or served is None or wanted <= served:
+        return False
+    msg = (
+        f"LLM_NUM_CTX={wanted} cannot be applied by {endpoint.provider}: the server at "
+        f"{endpoint.base_url} serves {endpoint.model!r} with a context of {served} tokens, "
+        "set when it started (vLLM --max-model-len, llama.cpp -c). Prompts plus output "
+        f"longer than {served} tokens will be rejected."
+    )
+    warnings.warn(msg, UserWarning, stacklevel=4)
+    logger.warning(msg)
+    return True
