@@ -1,0 +1,194 @@
+"""Every bad input gets a ConfigurationError naming the variable or keyword and what is valid."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from typing import Any
+
+import pytest
+
+from langchain_llmswitch import (
+    ConfigurationError,
+    LLMSwitchError,
+    MissingDependencyError,
+    get_chat_model,
+    get_embeddings,
+    load_settings,
+    resolve_endpoint,
+)
+
+BASE = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m"}
+
+# (id, environment, keywords, substrings the message must contain)
+BAD: list[tuple[str, dict[str, str], dict[str, Any], list[str]]] = [
+    (
+        "unknown provider env",
+        {"LLM_PROVIDER": "vlm"},
+        {},
+        ["LLM_PROVIDER='vlm'", "unknown provider", "ollama, vllm, openai", "Did you mean 'vllm'"],
+    ),
+    (
+        "unknown provider keyword",
+        {},
+        {"provider": "olama"},
+        ["keyword provider='olama'", "Did you mean 'ollama'"],
+    ),
+    (
+        "unknown vision provider",
+        {"OCR_PROVIDER": "tesseract"},
+        {},
+        ["OCR_PROVIDER='tesseract'", "unknown provider"],
+    ),
+    (
+        "url without scheme",
+        {**BASE, "LLM_BASE_URL": "localhost:8000/v1"},
+        {},
+        ["LLM_BASE_URL='localhost:8000/v1'", "http://HOST:PORT"],
+    ),
+    (
+        "url bad port",
+        {**BASE, "VLLM_URL": "http://vllm:99999"},
+        {},
+        ["VLLM_URL='http://vllm:99999'", "port", "1 to 65535"],
+    ),
+    (
+        "url non-numeric port",
+        {**BASE},
+        {"base_url": "http://vllm:eighty/v1"},
+        ["keyword base_url", "port"],
+    ),
+    (
+        "ollama host bad port",
+        {"OLLAMA_HOST": "gpu:0", "OLLAMA_MODEL": "m"},
+        {},
+        ["OLLAMA_HOST='gpu:0'", "port"],
+    ),
+    (
+        "non-numeric timeout",
+        {**BASE, "LLM_TIMEOUT": "ten"},
+        {},
+        ["LLM_TIMEOUT='ten'", "valid number", "Seconds"],
+    ),
+    (
+        "negative timeout legacy",
+        {**BASE, "OLLAMA_TIMEOUT": "-5"},
+        {},
+        ["OLLAMA_TIMEOUT='-5'", "greater than 0"],
+    ),
+    (
+        "temperature too high",
+        {**BASE, "LLM_TEMPERATURE": "3"},
+        {},
+        ["LLM_TEMPERATURE='3'", "less than or equal to 2"],
+    ),
+    ("temperature keyword", BASE, {"temperature": -1}, ["keyword temperature=-1", "0 to 2"]),
+    ("top_p zero", {**BASE, "LLM_TOP_P": "0"}, {}, ["LLM_TOP_P='0'", "greater than 0"]),
+    ("num_ctx zero", {**BASE, "OLLAMA_NUM_CTX": "0"}, {}, ["OLLAMA_NUM_CTX='0'"]),
+    ("max_retries negative", {**BASE, "LLM_MAX_RETRIES": "-1"}, {}, ["LLM_MAX_RETRIES='-1'"]),
+    (
+        "unknown keyword",
+        BASE,
+        {"temprature": 0.3},
+        ["Unknown setting keyword 'temprature'", "Did you mean 'temperature'"],
+    ),
+    ("chat model missing ollama", {}, {}, ["No chat model", "LLM_MODEL or OLLAMA_MODEL"]),
+    (
+        "chat model missing vllm",
+        {"LLM_PROVIDER": "vllm"},
+        {},
+        ["No chat model", "LLM_MODEL or VLLM_MODEL", "--served-model-name"],
+    ),
+    (
+        "embeddings model missing",
+        {"OLLAMA_MODEL": "m"},
+        {},
+        ["No embeddings model", "EMBEDDINGS_MODEL"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("environment", "keywords", "expected"),
+    [case[1:] for case in BAD],
+    ids=[case[0] for case in BAD],
+)
+def test_bad_input_is_explained(
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    keywords: dict[str, Any],
+    expected: list[str],
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    capability = "embeddings" if "embeddings" in " ".join(expected) else "chat"
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_endpoint(capability, **keywords)
+    message = str(caught.value)
+    for part in expected:
+        assert part in message, message
+    assert "validation error" not in message.lower()  # never a raw pydantic error
+    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, LLMSwitchError)
+
+
+def test_error_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "nope")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert caught.value.setting == "LLM_PROVIDER"
+
+
+def test_vllm_embeddings_need_their_own_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "vllm")
+    monkeypatch.setenv("EMBEDDINGS_MODEL", "minilm")
+    with pytest.raises(ConfigurationError, match="one model per server") as caught:
+        get_embeddings()
+    assert "EMBEDDINGS_BASE_URL" in str(caught.value)
+
+
+def test_missing_package_names_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("langchain_ollama"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "langchain_ollama", raising=False)
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(MissingDependencyError) as caught:
+        get_chat_model(provider="ollama", model="m")
+    assert "pip install langchain-ollama" in str(caught.value)
+    assert isinstance(caught.value, ImportError)
+
+
+SECRET = "sk-very-secret-0123456789"
+
+
+def test_secret_never_shown(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("LLM_PROVIDER", "vllm")
+    monkeypatch.setenv("VLLM_MODEL", "m")
+    monkeypatch.setenv("LLM_API_KEY", SECRET)
+    settings = load_settings()
+    endpoint = resolve_endpoint("chat")
+    chat = get_chat_model()
+    shown = [repr(settings), str(settings), repr(endpoint), str(endpoint), repr(chat), str(chat)]
+    # an invalid setting next to the key: the error must not carry the key either
+    monkeypatch.setenv("LLM_TIMEOUT", "bad")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    shown.append(str(caught.value))
+    shown.append(caplog.text)
+    for text in shown:
+        assert SECRET not in text
+
+
+def test_secret_with_bad_type_is_masked() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(api_key=12345)
+    assert "12345" not in str(caught.value)
+    assert "**********" in str(caught.value)

@@ -1,0 +1,117 @@
+"""The factories: right classes, copies of one cached object, shared connection pools."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from langchain_llmswitch import get_chat_model, get_embeddings, get_vision_model
+from langchain_llmswitch.factory import clear_cache
+
+
+def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's example: chat on vLLM, vision on Ollama with llava:7b, no code change."""
+    monkeypatch.setenv("LLM_PROVIDER", "vllm")
+    monkeypatch.setenv("VLLM_URL", "http://vllm:8000")
+    monkeypatch.setenv("VLLM_MODEL", "Qwen/Qwen2.5-7B-Instruct")
+    monkeypatch.setenv("OCR_PROVIDER", "ollama")
+    monkeypatch.setenv("OLLAMA_HOST", "http://ollama:11434")
+    monkeypatch.setenv("OLLAMA_VISION_MODEL", "llava:7b")
+    chat = get_chat_model()
+    vision = get_vision_model()
+    assert type(chat).__name__ == "ChatOpenAI"
+    assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"  # type: ignore[attr-defined]
+    assert chat.openai_api_base == "http://vllm:8000/v1"  # type: ignore[attr-defined]
+    assert type(vision).__name__ == "ChatOllama"
+    assert vision.model == "llava:7b"  # type: ignore[attr-defined]
+    assert vision.base_url == "http://ollama:11434"  # type: ignore[attr-defined]
+    # ... and back, by environment only
+    monkeypatch.setenv("LLM_PROVIDER", "ollama")
+    monkeypatch.setenv("OLLAMA_MODEL", "llama3.1:8b")
+    back = get_chat_model()
+    assert type(back).__name__ == "ChatOllama"
+    assert back.model == "llama3.1:8b"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("provider", "chat_class", "embeddings_class"),
+    [
+        ("ollama", "ChatOllama", "OllamaEmbeddings"),
+        ("vllm", "ChatOpenAI", "OpenAIEmbeddings"),
+        ("openai", "ChatOpenAI", "OpenAIEmbeddings"),
+    ],
+)
+def test_classes(provider: str, chat_class: str, embeddings_class: str) -> None:
+    chat = get_chat_model(provider=provider, model="m")
+    embeddings = get_embeddings(provider=provider, model="e", base_url="http://e:1/v1")
+    assert isinstance(chat, BaseChatModel)
+    assert isinstance(embeddings, Embeddings)
+    assert type(chat).__name__ == chat_class
+    assert type(embeddings).__name__ == embeddings_class
+
+
+def test_openai_wiring() -> None:
+    chat = get_chat_model(provider="vllm", model="m")
+    assert chat.stream_usage is True  # type: ignore[attr-defined]
+    assert chat.use_responses_api is False  # type: ignore[attr-defined]
+    embeddings = get_embeddings(provider="vllm", model="e", base_url="http://e:1/v1")
+    assert embeddings.check_embedding_ctx_length is False  # type: ignore[attr-defined]
+
+
+def test_ollama_timeout_and_retries_take_effect() -> None:
+    chat = get_chat_model(provider="ollama", model="m", timeout=12.5, max_retries=4)
+    http = chat._client._client  # type: ignore[attr-defined]
+    assert http.timeout.read == 12.5
+    assert http._transport.max_retries == 4
+    async_http = chat._async_client._client  # type: ignore[attr-defined]
+    assert async_http.timeout.connect == 12.5
+    assert async_http._transport.max_retries == 4
+
+
+def test_openai_timeout_and_retries() -> None:
+    chat = get_chat_model(provider="vllm", model="m", timeout=7, max_retries=3)
+    assert chat.root_client.timeout == 7  # type: ignore[attr-defined]
+    assert chat.root_client.max_retries == 3  # type: ignore[attr-defined]
+
+
+def test_repeated_calls_return_copies_sharing_clients() -> None:
+    first = get_chat_model(provider="ollama", model="m", temperature=0.1)
+    second = get_chat_model(provider="ollama", model="m", temperature=0.1)
+    assert first is not second
+    assert first._client is second._client  # type: ignore[attr-defined]
+    first.temperature = 0.9  # type: ignore[attr-defined]
+    assert get_chat_model(provider="ollama", model="m", temperature=0.1).temperature == 0.1  # type: ignore[attr-defined]
+
+
+def test_different_settings_give_different_objects() -> None:
+    a = get_chat_model(provider="ollama", model="m", temperature=0.1)
+    b = get_chat_model(provider="ollama", model="m", temperature=0.2)
+    assert a.temperature == 0.1  # type: ignore[attr-defined]
+    assert b.temperature == 0.2  # type: ignore[attr-defined]
+
+
+def test_ollama_models_share_one_pool() -> None:
+    a = get_chat_model(provider="ollama", model="a")
+    b = get_chat_model(provider="ollama", model="b")
+    e = get_embeddings(provider="ollama", model="e")
+    transport = a._client._client._transport  # type: ignore[attr-defined]
+    assert b._client._client._transport is transport  # type: ignore[attr-defined]
+    assert e._client._client._transport is transport  # type: ignore[attr-defined]
+
+
+def test_environment_change_is_seen_despite_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_MODEL", "one")
+    assert get_chat_model().model == "one"  # type: ignore[attr-defined]
+    monkeypatch.setenv("OLLAMA_MODEL", "two")
+    assert get_chat_model().model == "two"  # type: ignore[attr-defined]
+    clear_cache()
+    assert get_chat_model().model == "two"  # type: ignore[attr-defined]
+
+
+def test_num_ctx_against_unreachable_server_does_not_fail() -> None:
+    """The context check asks the server; an unreachable one is not an error."""
+    chat = get_chat_model(
+        provider="vllm", model="m", base_url="http://127.0.0.1:9/v1", num_ctx=32768
+    )
+    assert chat is not None

@@ -1,0 +1,130 @@
+"""Capture the exact JSON our models put on the wire, with httpx mock transports.
+
+Only our own logic is under test here (which fields we set, where they land); what the
+servers do with them is tested against real servers in tests/integration_tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import Endpoint
+from langchain_llmswitch.transport import RetryTransport
+
+OPENAI_REPLY = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "m",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+}
+OLLAMA_REPLY = {
+    "model": "m",
+    "created_at": "2026-01-01T00:00:00Z",
+    "message": {"role": "assistant", "content": "ok"},
+    "done": True,
+    "done_reason": "stop",
+    "prompt_eval_count": 3,
+    "eval_count": 1,
+}
+
+
+def _openai_sse() -> bytes:
+    chunk = {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+        ],
+    }
+    usage = {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
+        "choices": [],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    return f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode()
+
+
+class Recorder:
+    """Collects request bodies and answers each with a minimal valid reply."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        self.bodies.append(body)
+        self.paths.append(request.url.path)
+        if request.url.path.endswith("/chat/completions"):
+            if body.get("stream"):
+                return httpx.Response(
+                    200, content=_openai_sse(), headers={"content-type": "text/event-stream"}
+                )
+            return httpx.Response(200, json=OPENAI_REPLY)
+        if request.url.path == "/api/chat":
+            if body.get("stream", True):
+                return httpx.Response(200, content=(json.dumps(OLLAMA_REPLY) + "\n").encode())
+            return httpx.Response(200, json=OLLAMA_REPLY)
+        if request.url.path == "/api/embed":
+            return httpx.Response(200, json={"model": "m", "embeddings": [[0.1, 0.2]]})
+        if request.url.path.endswith("/embeddings"):
+            return httpx.Response(
+                200,
+                json={
+                    "object": "list",
+                    "model": "m",
+                    "data": [
+                        {"object": "embedding", "index": i, "embedding": [0.1, 0.2]}
+                        for i, _ in enumerate(body.get("input", []))
+                    ],
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                },
+            )
+        return httpx.Response(404, json={"error": "unexpected path " + request.url.path})
+
+
+def chat_with_recorder(endpoint: Endpoint) -> tuple[Any, Recorder]:
+    """Build the chat model exactly as the factory does, but with a recording transport."""
+    spec = PROVIDERS[endpoint.provider]
+    recorder = Recorder()
+    kwargs = spec.chat_kwargs(endpoint)
+    mock = httpx.MockTransport(recorder.handler)
+    if endpoint.provider == "ollama":
+        kwargs["sync_client_kwargs"] = {"transport": RetryTransport(0, inner=mock)}
+    else:
+        kwargs["http_client"] = httpx.Client(transport=mock)
+    return spec.load_chat_class()(**kwargs), recorder
+
+
+def embeddings_with_recorder(endpoint: Endpoint) -> tuple[Any, Recorder]:
+    """Build the embeddings exactly as the factory does, but with a recording transport."""
+    spec = PROVIDERS[endpoint.provider]
+    recorder = Recorder()
+    kwargs = spec.embeddings_kwargs(endpoint)
+    mock = httpx.MockTransport(recorder.handler)
+    if endpoint.provider == "ollama":
+        kwargs["sync_client_kwargs"] = {"transport": RetryTransport(0, inner=mock)}
+    else:
+        kwargs["http_client"] = httpx.Client(transport=mock)
+    return spec.load_embeddings_class()(**kwargs), recorder
+
+
+def lookup(body: dict[str, Any], dotted: str) -> Any:
+    """Return the value at a dotted path such as ``options.num_predict`` (KeyError if absent)."""
+    value: Any = body
+    for part in dotted.split("."):
+        value = value[part]
+    return value
