@@ -69,12 +69,11 @@ def main() -> None:
     )
     print(f"get_chat_model(ollama)  {ours_ollama:7.3f} ms/call  (goal <= 1 ms)")
     print(f"get_chat_model(vllm)    {ours_vllm:7.3f} ms/call  (goal <= 1 ms)")
-    print(
-        f"ChatOllama(...) fresh   {raw_ollama:7.3f} ms/call  ratio ours/raw {ours_ollama / raw_ollama:.3f}"
-    )
-    print(
-        f"ChatOpenAI(...) fresh   {raw_vllm:7.3f} ms/call  ratio ours/raw {ours_vllm / raw_vllm:.3f}"
-    )
+    for label, raw, mine in (
+        ("ChatOllama(...) fresh", raw_ollama, ours_ollama),
+        ("ChatOpenAI(...) fresh", raw_vllm, ours_vllm),
+    ):
+        print(f"{label}   {raw:7.3f} ms/call  ours/raw {mine / raw:.3f}")
 
 
 if __name__ == "__main__":
