@@ -2,6 +2,7 @@
 
 Subcommands:
     config   the resolved settings of each capability, with where every value came from.
+    demo     the main job: a RAG chain and a note summary on the configured provider.
 
 Example:
     $ LLM_PROVIDER=vllm VLLM_MODEL=smollm2 llmswitch config --json
@@ -90,6 +91,13 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from langchain_llmswitch.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
+
+    print_reports(run_demo(max_tokens=args.max_tokens))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``llmswitch``."""
     parser = argparse.ArgumentParser(
@@ -106,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.add_argument("--json", action="store_true", help="print JSON")
     config.set_defaults(handler=_config)
+    demo = commands.add_parser(
+        "demo", help="run a RAG chain and a note summary on the configured provider"
+    )
+    demo.add_argument("--max-tokens", type=int, default=48, help="token limit of each answer")
+    demo.set_defaults(handler=_demo)
     return parser
 
 
