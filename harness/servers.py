@@ -1,0 +1,330 @@
+"""What each server is: its build steps, command line, environment and readiness probe."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from harness import build, paths, versions
+
+#: The server names, in the order ``start`` brings them up (dependencies first).
+SERVER_NAMES: Final = (
+    "llamacpp-chat",
+    "llamacpp-embed",
+    "ollama-proxy",
+    "vllm-embed",
+    "vllm-chat",
+)
+
+HOST: Final = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A running server, as the tests see it.
+
+    Attributes:
+        name: Harness name (``vllm-chat``, ``ollama-proxy``, ...).
+        base_url: Root URL, e.g. ``http://127.0.0.1:PORT``.
+        openai_url: URL a client is configured with: root + ``/v1`` for the
+            OpenAI-compatible servers, the root for the Ollama proxy.
+        model: Model name a client must send (the chat model for the proxy).
+        pid: Process id (also the process-group id) of the server.
+        log_path: The server's log file.
+        port: TCP port on 127.0.0.1.
+        embed_model: Embeddings model name where it differs from ``model``
+            (the Ollama proxy serves both); None otherwise.
+    """
+
+    name: str
+    base_url: str
+    openai_url: str
+    model: str
+    pid: int
+    log_path: str
+    port: int
+    embed_model: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """How to start one server process.
+
+    Attributes:
+        argv: Command line.
+        env: Variables added to a cleaned copy of the environment.
+        cwd: Working folder (None: the cache's run folder).
+    """
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """Static description of one server.
+
+    Attributes:
+        name: Harness name.
+        steps: Build steps it needs.
+        deps: Servers that must be running first.
+        ready_path: Path polled for HTTP 200.
+        ready_timeout: Seconds to wait for readiness.
+        model: Served (chat or embeddings) model name.
+        openai_suffix: Added to the root URL for ``openai_url``.
+        plan: Builds the launch plan from the port and the dependencies' info.
+        embed_model: Second (embeddings) model name, for the proxy.
+    """
+
+    name: str
+    steps: tuple[str, ...]
+    deps: tuple[str, ...]
+    ready_path: str
+    ready_timeout: float
+    model: str
+    openai_suffix: str
+    plan: Callable[[int, Mapping[str, ServerInfo]], LaunchPlan]
+    embed_model: str | None = None
+
+
+# --------------------------------------------------------------------------- vLLM
+
+
+def _vllm_env() -> dict[str, str]:
+    return {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "VLLM_TARGET_DEVICE": "cpu",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "VLLM_CACHE_ROOT": str(paths.cache_dir() / "vllm-cache" / f"vllm-cpu-{versions.VLLM_CPU}"),
+        "HF_HOME": str(paths.cache_dir() / "hf-home"),
+    }
+
+
+def _vllm_argv(model_dir: Path, served: str, port: int, *extra: str) -> list[str]:
+    return [
+        str(paths.venv_python(build.vllm_venv())),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model_dir),
+        "--served-model-name",
+        served,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--dtype",
+        "float32",
+        "-O0",
+        *extra,
+    ]
+
+
+def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    structured = json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})
+    argv = _vllm_argv(
+        build.smollm2_hf(),
+        "smollm2-135m",
+        port,
+        "--max-model-len",
+        "2048",
+        "--structured-outputs-config",
+        structured,
+    )
+    return LaunchPlan(argv, _vllm_env())
+
+
+def _plan_vllm_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    argv = _vllm_argv(
+        build.minilm_hf(),
+        "all-MiniLM-L6-v2",
+        port,
+        "--runner",
+        "pooling",
+        "--convert",
+        "embed",
+    )
+    return LaunchPlan(argv, _vllm_env())
+
+
+# --------------------------------------------------------------------------- llama.cpp
+
+
+def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    argv = [
+        str(build.llama_server_binary()),
+        "-m",
+        str(build.smollm2_gguf()),
+        "--alias",
+        "smollm2",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "-c",
+        "4096",
+        "-t",
+        "2",
+        "-np",
+        "4",
+    ]
+    return LaunchPlan(argv)
+
+
+def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    argv = [
+        str(build.llama_server_binary()),
+        "-m",
+        str(build.minilm_gguf()),
+        "--embeddings",
+        "--alias",
+        "all-MiniLM-L6-v2",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "-c",
+        "2048",
+        "-b",
+        "2048",
+        "-ub",
+        "2048",
+        "-np",
+        "4",
+    ]
+    return LaunchPlan(argv)
+
+
+# --------------------------------------------------------------------------- Ollama proxy
+
+
+def _empty_dir(path: Path) -> Path:
+    """Return ``path`` as an existing, empty folder (the proxy reads .env/yaml from cwd)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _plan_ollama_proxy(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    argv = [
+        str(build.proxy_venv() / "bin" / "ollama-proxy"),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ]
+    env = {
+        "PROVIDERS_LLAMA_BASE_URL": deps["llamacpp-chat"].openai_url,
+        "PROVIDERS_EMB_BASE_URL": deps["llamacpp-embed"].openai_url,
+        "EXTRA_MODELS": "llama/smollm2,emb/minilm",
+    }
+    return LaunchPlan(argv, env, _empty_dir(paths.run_dir() / "ollama-proxy-cwd"))
+
+
+SPECS: Final[dict[str, ServerSpec]] = {
+    spec.name: spec
+    for spec in (
+        ServerSpec(
+            name="vllm-chat",
+            steps=("vllm-venv", "smollm2-hf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=240.0,
+            model="smollm2-135m",
+            openai_suffix="/v1",
+            plan=_plan_vllm_chat,
+        ),
+        ServerSpec(
+            name="vllm-embed",
+            steps=("vllm-venv", "minilm-hf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=240.0,
+            model="all-MiniLM-L6-v2",
+            openai_suffix="/v1",
+            plan=_plan_vllm_embed,
+        ),
+        ServerSpec(
+            name="llamacpp-chat",
+            steps=("llamacpp-venv", "smollm2-gguf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=60.0,
+            model="smollm2",
+            openai_suffix="/v1",
+            plan=_plan_llamacpp_chat,
+        ),
+        ServerSpec(
+            name="llamacpp-embed",
+            steps=("llamacpp-venv", "minilm-gguf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=60.0,
+            model="all-MiniLM-L6-v2",
+            openai_suffix="/v1",
+            plan=_plan_llamacpp_embed,
+        ),
+        ServerSpec(
+            name="ollama-proxy",
+            steps=("proxy-venv",),
+            deps=("llamacpp-chat", "llamacpp-embed"),
+            ready_path="/api/tags",
+            ready_timeout=30.0,
+            model="llama/smollm2",
+            embed_model="emb/minilm",
+            openai_suffix="",
+            plan=_plan_ollama_proxy,
+        ),
+    )
+}
+
+
+def with_deps(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Return the named servers plus their dependencies, in start order.
+
+    Args:
+        names: Server names.
+
+    Returns:
+        Names in ``SERVER_NAMES`` order, dependencies included.
+
+    Raises:
+        KeyError: For an unknown name.
+    """
+    wanted: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name not in SPECS:
+            msg = f"unknown server {name!r}; known: {', '.join(SERVER_NAMES)}"
+            raise KeyError(msg)
+        wanted.add(name)
+        for dep in SPECS[name].deps:
+            visit(dep)
+
+    for name in names:
+        visit(name)
+    return [name for name in SERVER_NAMES if name in wanted]
+
+
+def all_steps(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Return the build steps the named servers (and their dependencies) need.
+
+    Args:
+        names: Server names.
+
+    Returns:
+        Step names, without duplicates.
+    """
+    steps: list[str] = []
+    for name in with_deps(names):
+        steps.extend(step for step in SPECS[name].steps if step not in steps)
+    return steps

