@@ -38,6 +38,17 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+## The main job: `llmswitch demo` on a local llama.cpp server the harness builds and starts
+## (SmolLM2-135M chat + MiniLM embeddings from PyPI packages). Stop it with `make servers-stop`.
+demo: venv
+	$(PY) -m harness start llamacpp-chat llamacpp-embed
+	@eval "$$($(PY) -m harness env)"; \
+	LLM_PROVIDER=openai \
+	LLM_BASE_URL="$$LLMSWITCH_TEST_LLAMACPP_CHAT_URL" LLM_MODEL="$$LLMSWITCH_TEST_LLAMACPP_CHAT_MODEL" \
+	EMBEDDINGS_BASE_URL="$$LLMSWITCH_TEST_LLAMACPP_EMBED_URL" \
+	EMBEDDINGS_MODEL="$$LLMSWITCH_TEST_LLAMACPP_EMBED_MODEL" \
+	$(VENV)/bin/llmswitch demo
+
 # Real inference servers (built into $$LLMSWITCH_CACHE_DIR or ~/.cache/langchain-llmswitch).
 servers: venv
 	$(PY) -m harness start
