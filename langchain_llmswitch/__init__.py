@@ -5,8 +5,8 @@ The move, and the way back, is a change of environment variables, never of code.
 Example:
     >>> from langchain_llmswitch import get_chat_model
     >>> chat = get_chat_model(provider="ollama", model="llama3.1:8b")
-    >>> type(chat).__name__
-    'ChatOllama'
+    >>> chat.model
+    'llama3.1:8b'
 """
 
 from __future__ import annotations

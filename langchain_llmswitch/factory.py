@@ -110,16 +110,18 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any set
             ``repetition_penalty`` (or ``repeat_penalty``), ``seed``, ``stop``, ``num_ctx``.
 
     Returns:
-        A ChatOllama (provider ``ollama``) or ChatOpenAI (``vllm``, ``openai``).
+        A ChatOllama (provider ``ollama``) or ChatOpenAI (``vllm``, ``openai``): subclasses
+        that add checked structured output and translate legacy ``guided_*`` fields.
 
     Raises:
         ConfigurationError: A setting is invalid or missing.
         MissingDependencyError: The provider's package is not installed.
 
     Example:
+        >>> from langchain_openai import ChatOpenAI
         >>> chat = get_chat_model(provider="vllm", model="smollm2-135m", max_tokens=64)
-        >>> type(chat).__name__
-        'ChatOpenAI'
+        >>> isinstance(chat, ChatOpenAI)
+        True
     """
     endpoint = resolve(_settings_for("chat", overrides), "chat")
     model: BaseChatModel = _build("chat", endpoint).model_copy()

@@ -187,9 +187,9 @@ class ProviderSpec:
         return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
 
     def _load(self, target: str) -> Any:  # noqa: ANN401 - a class
+        import_provider_package(self.name, self.import_name, self.package)
         module_name, _, attribute = target.partition(":")
-        module = import_provider_package(self.name, module_name, self.package)
-        return getattr(module, attribute)
+        return getattr(importlib.import_module(module_name), attribute)
 
 
 def import_provider_package(provider: str, import_name: str, package: str) -> ModuleType:

@@ -78,6 +78,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     return {
         "model": endpoint.model,
         "base_url": endpoint.base_url,
+        "llmswitch_provider": "ollama",
         **sampling_kwargs(endpoint),
         **_client_kwargs(endpoint),
     }
@@ -114,7 +115,7 @@ SPEC = ProviderSpec(
     legacy_api_key=(),
     parameters=PARAMETERS,
     base_url_from=base_url_from,
-    chat_class="langchain_ollama:ChatOllama",
+    chat_class="langchain_llmswitch.providers.ollama_chat:SwitchChatOllama",
     embeddings_class="langchain_ollama:OllamaEmbeddings",
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=embeddings_kwargs,

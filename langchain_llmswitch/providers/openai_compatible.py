@@ -47,7 +47,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     Args:
         endpoint: The resolved endpoint.
     """
-    return openai_protocol.chat_kwargs(endpoint, PARAMETERS)
+    return openai_protocol.chat_kwargs(endpoint, PARAMETERS, "openai")
 
 
 SPEC = ProviderSpec(
@@ -79,7 +79,7 @@ SPEC = ProviderSpec(
     legacy_api_key=("openai_api_key",),
     parameters=PARAMETERS,
     base_url_from=base_url_from,
-    chat_class="langchain_openai:ChatOpenAI",
+    chat_class="langchain_llmswitch.providers.openai_chat:SwitchChatOpenAI",
     embeddings_class="langchain_openai:OpenAIEmbeddings",
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,

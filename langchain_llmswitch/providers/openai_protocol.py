@@ -77,14 +77,18 @@ def _api_key(endpoint: Endpoint) -> str:
     return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
 
 
-def chat_kwargs(endpoint: Endpoint, parameters: Mapping[str, Placement]) -> dict[str, Any]:
+def chat_kwargs(
+    endpoint: Endpoint, parameters: Mapping[str, Placement], provider: str
+) -> dict[str, Any]:
     """Return ChatOpenAI's constructor arguments for an OpenAI-compatible endpoint.
 
     Args:
         endpoint: The resolved endpoint.
         parameters: The provider's parameter table.
+        provider: The provider name (the model remembers it, for structured output).
     """
     return {
+        "llmswitch_provider": provider,
         "model": endpoint.model,
         "base_url": endpoint.base_url,
         "api_key": _api_key(endpoint),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_ollama import ChatOllama, OllamaEmbeddings
+from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
 from langchain_llmswitch import get_chat_model, get_embeddings, get_vision_model
 from langchain_llmswitch.factory import clear_cache
@@ -20,35 +22,36 @@ def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLLAMA_VISION_MODEL", "llava:7b")
     chat = get_chat_model()
     vision = get_vision_model()
-    assert type(chat).__name__ == "ChatOpenAI"
+    assert isinstance(chat, ChatOpenAI)
     assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"  # type: ignore[attr-defined]
     assert chat.openai_api_base == "http://vllm:8000/v1"  # type: ignore[attr-defined]
-    assert type(vision).__name__ == "ChatOllama"
+    assert isinstance(vision, ChatOllama)
     assert vision.model == "llava:7b"  # type: ignore[attr-defined]
     assert vision.base_url == "http://ollama:11434"  # type: ignore[attr-defined]
     # ... and back, by environment only
     monkeypatch.setenv("LLM_PROVIDER", "ollama")
     monkeypatch.setenv("OLLAMA_MODEL", "llama3.1:8b")
     back = get_chat_model()
-    assert type(back).__name__ == "ChatOllama"
+    assert isinstance(back, ChatOllama)
     assert back.model == "llama3.1:8b"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
     ("provider", "chat_class", "embeddings_class"),
     [
-        ("ollama", "ChatOllama", "OllamaEmbeddings"),
-        ("vllm", "ChatOpenAI", "OpenAIEmbeddings"),
-        ("openai", "ChatOpenAI", "OpenAIEmbeddings"),
+        ("ollama", ChatOllama, OllamaEmbeddings),
+        ("vllm", ChatOpenAI, OpenAIEmbeddings),
+        ("openai", ChatOpenAI, OpenAIEmbeddings),
     ],
 )
-def test_classes(provider: str, chat_class: str, embeddings_class: str) -> None:
+def test_classes(provider: str, chat_class: type, embeddings_class: type) -> None:
     chat = get_chat_model(provider=provider, model="m")
     embeddings = get_embeddings(provider=provider, model="e", base_url="http://e:1/v1")
     assert isinstance(chat, BaseChatModel)
     assert isinstance(embeddings, Embeddings)
-    assert type(chat).__name__ == chat_class
-    assert type(embeddings).__name__ == embeddings_class
+    assert isinstance(chat, chat_class)
+    assert isinstance(embeddings, embeddings_class)
+    assert chat.llmswitch_provider == provider  # type: ignore[attr-defined]
 
 
 def test_openai_wiring() -> None:

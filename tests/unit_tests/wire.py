@@ -58,11 +58,32 @@ def _openai_sse() -> bytes:
 
 
 class Recorder:
-    """Collects request bodies and answers each with a minimal valid reply."""
+    """Collects request bodies and answers each with a minimal valid reply.
+
+    ``reply_text`` (or, one per request, ``reply_queue``) sets the text the model "says";
+    ``finish_reason`` sets the OpenAI finish reason.
+    """
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.reply_text = "ok"
+        self.reply_queue: list[str] = []
+        self.finish_reason = "stop"
+
+    def _text(self) -> str:
+        return self.reply_queue.pop(0) if self.reply_queue else self.reply_text
+
+    def _openai(self) -> dict[str, Any]:
+        reply = json.loads(json.dumps(OPENAI_REPLY))
+        reply["choices"][0]["message"]["content"] = self._text()
+        reply["choices"][0]["finish_reason"] = self.finish_reason
+        return reply
+
+    def _ollama(self) -> dict[str, Any]:
+        reply = json.loads(json.dumps(OLLAMA_REPLY))
+        reply["message"]["content"] = self._text()
+        return reply
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content or b"{}")
@@ -73,11 +94,11 @@ class Recorder:
                 return httpx.Response(
                     200, content=_openai_sse(), headers={"content-type": "text/event-stream"}
                 )
-            return httpx.Response(200, json=OPENAI_REPLY)
+            return httpx.Response(200, json=self._openai())
         if request.url.path == "/api/chat":
             if body.get("stream", True):
-                return httpx.Response(200, content=(json.dumps(OLLAMA_REPLY) + "\n").encode())
-            return httpx.Response(200, json=OLLAMA_REPLY)
+                return httpx.Response(200, content=(json.dumps(self._ollama()) + "\n").encode())
+            return httpx.Response(200, json=self._ollama())
         if request.url.path == "/api/embed":
             return httpx.Response(200, json={"model": "m", "embeddings": [[0.1, 0.2]]})
         if request.url.path.endswith("/embeddings"):
@@ -102,10 +123,13 @@ def chat_with_recorder(endpoint: Endpoint) -> tuple[Any, Recorder]:
     recorder = Recorder()
     kwargs = spec.chat_kwargs(endpoint)
     mock = httpx.MockTransport(recorder.handler)
+    async_mock = httpx.MockTransport(recorder.handler)
     if endpoint.provider == "ollama":
         kwargs["sync_client_kwargs"] = {"transport": RetryTransport(0, inner=mock)}
+        kwargs["async_client_kwargs"] = {"transport": async_mock}
     else:
         kwargs["http_client"] = httpx.Client(transport=mock)
+        kwargs["http_async_client"] = httpx.AsyncClient(transport=async_mock)
     return spec.load_chat_class()(**kwargs), recorder
 
 

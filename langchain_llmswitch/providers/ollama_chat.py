@@ -1,0 +1,69 @@
+"""ChatOllama as this package configures it.
+
+Adds to ChatOllama, without changing its interface:
+- legacy ``guided_json`` (top level or in ``extra_body``) becomes Ollama's ``format``;
+- ``with_structured_output`` sends a JSON schema as ``format``, re-checks the result, and
+  raises `StructuredOutputError` with the raw text on a mismatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.messages import BaseMessage
+from langchain_ollama import ChatOllama
+from pydantic import Field
+
+from langchain_llmswitch import structured
+
+__all__ = ["SwitchChatOllama"]
+
+
+class SwitchChatOllama(ChatOllama):
+    """ChatOllama for a server named by langchain-llmswitch's settings."""
+
+    llmswitch_provider: str = Field(default="ollama", exclude=True)
+    """The provider of the table this model was built for."""
+
+    structured_retries: int = Field(default=0, ge=0, exclude=True)
+    """Extra attempts of ``with_structured_output`` after a mismatch."""
+
+    def _chat_params(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+    ) -> dict[str, Any]:
+        structured.translate_legacy(self.llmswitch_provider, kwargs)
+        return super()._chat_params(messages, stop, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "json_schema",
+        include_raw: bool = False,
+        **kwargs: Any,  # noqa: ANN401 - passed through to LangChain
+    ) -> Any:  # noqa: ANN401 - a Runnable
+        """Structured output Ollama enforces (``format`` = the JSON schema), then checked.
+
+        Args:
+            schema: A pydantic class, a TypedDict or a JSON schema.
+            method: ``json_schema`` (default), ``json_mode`` or ``function_calling``.
+            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of raising.
+            **kwargs: Passed to ChatOllama (``retries`` is ours: extra attempts).
+
+        Returns:
+            A runnable giving the parsed value.
+        """
+        retries = int(kwargs.pop("retries", self.structured_retries))
+        json_schema, validate = structured.prepare_schema(schema)
+        bound = super().with_structured_output(
+            json_schema,
+            method=method,
+            include_raw=True,
+            **kwargs,
+        )
+        return structured.validated_structured_output(
+            bound, json_schema, validate, include_raw=include_raw, retries=retries
+        )

@@ -1,0 +1,314 @@
+"""Structured output: what each provider is sent, and how results are checked."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from langchain_llmswitch import CapabilityError, resolve_endpoint
+from langchain_llmswitch.gbnf import choice_to_gbnf, regex_to_gbnf
+from langchain_llmswitch.structured import (
+    Constraint,
+    StructuredOutputError,
+    check_json_schema,
+    constrained,
+    translate_legacy,
+)
+
+from . import wire
+from .wire import chat_with_recorder
+
+ENDPOINTS = {
+    "ollama": {"provider": "ollama", "model": "llama3.1:8b"},
+    "vllm": {"provider": "vllm", "model": "qwen", "base_url": "http://vllm:8000/v1"},
+    "openai": {"provider": "openai", "model": "smollm2", "base_url": "http://llama:8080/v1"},
+}
+
+
+class Analysis(BaseModel):
+    grade: Literal["A", "B", "C", "D", "E", "F"]
+    strengths: list[str] = Field(max_length=3)
+    improvements: list[str] = Field(max_length=3)
+
+
+class AnalysisDict(TypedDict):
+    grade: str
+    strengths: list[str]
+
+
+def _model(provider: str, reply: str, **overrides: Any) -> tuple[Any, wire.Recorder]:
+    endpoint = resolve_endpoint("chat", **ENDPOINTS[provider], **overrides)
+    chat, recorder = chat_with_recorder(endpoint)
+    recorder.reply_text = reply
+    return chat, recorder
+
+
+# --- JSON schema -----------------------------------------------------------------------------
+
+GOOD = '{"grade": "B", "strengths": ["clear"], "improvements": ["longer"]}'
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_schema_is_sent_where_the_server_enforces_it(provider: str) -> None:
+    chat, recorder = _model(provider, GOOD)
+    result = chat.with_structured_output(Analysis).invoke("grade it")
+    assert result == Analysis(grade="B", strengths=["clear"], improvements=["longer"])
+    body = recorder.bodies[0]
+    if provider == "ollama":
+        assert body["format"]["properties"]["grade"]["enum"] == list("ABCDEF")
+    else:
+        assert body["response_format"]["type"] == "json_schema"
+        schema = body["response_format"]["json_schema"]["schema"]
+        assert schema["properties"]["strengths"]["maxItems"] == 3
+    assert not body.get("tools")
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ('{"grade": "G", "strengths": [], "improvements": []}', "grade"),
+        ('{"grade": "A", "strengths": []}', "improvements"),
+        ('{"grade": "A", "strengths": ["a", "b', "not valid JSON"),
+    ],
+)
+def test_mismatch_raises_with_raw_text(provider: str, reply: str, reason: str) -> None:
+    chat, _ = _model(provider, reply)
+    with pytest.raises(StructuredOutputError) as caught:
+        chat.with_structured_output(Analysis).invoke("grade it")
+    assert caught.value.raw == reply
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_typed_dict_and_json_schema_are_checked(provider: str) -> None:
+    chat, _ = _model(provider, '{"grade": "A", "strengths": "not a list"}')
+    with pytest.raises(StructuredOutputError, match="expected array"):
+        chat.with_structured_output(AnalysisDict).invoke("grade it")
+    schema = {
+        "title": "Pick",
+        "type": "object",
+        "properties": {"label": {"type": "string", "enum": ["x", "y"]}},
+        "required": ["label"],
+    }
+    chat, _ = _model(provider, '{"label": "z"}')
+    with pytest.raises(StructuredOutputError, match="not one of"):
+        chat.with_structured_output(schema).invoke("pick")
+    chat, _ = _model(provider, '{"label": "y"}')
+    assert chat.with_structured_output(schema).invoke("pick") == {"label": "y"}
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_include_raw_returns_the_error_instead(provider: str) -> None:
+    chat, _ = _model(provider, '{"grade": "Z"}')
+    out = chat.with_structured_output(Analysis, include_raw=True).invoke("grade it")
+    assert out["parsed"] is None
+    assert isinstance(out["parsing_error"], StructuredOutputError)
+    assert out["raw"].content == '{"grade": "Z"}'
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_retry_once_then_success(provider: str) -> None:
+    chat, recorder = _model(provider, GOOD)
+    recorder.reply_queue = ['{"grade": "Z"}', GOOD]
+    result = chat.with_structured_output(Analysis, retries=1).invoke("grade it")
+    assert result.grade == "B"
+    assert len(recorder.bodies) == 2
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+async def test_async_and_stream(provider: str) -> None:
+    chat, _ = _model(provider, GOOD)
+    runnable = chat.with_structured_output(Analysis)
+    assert (await runnable.ainvoke("grade it")).grade == "B"
+    assert [item.grade for item in runnable.stream("grade it")] == ["B"]
+    assert [item.grade async for item in runnable.astream("grade it")] == ["B"]
+
+
+def test_cut_at_token_limit_is_explained() -> None:
+    chat, recorder = _model("vllm", '{"grade": "A", "strengths": ["a')
+    recorder.finish_reason = "length"
+    with pytest.raises(StructuredOutputError, match="token limit") as caught:
+        chat.with_structured_output(Analysis).invoke("grade it")
+    assert caught.value.raw == '{"grade": "A", "strengths": ["a'
+
+
+# --- regex, choice, grammar --------------------------------------------------------------------
+
+TITLE = r"[A-Z][a-z ]{10,60}"
+
+
+def test_vllm_constraints_use_structured_outputs() -> None:
+    chat, recorder = _model("vllm", "Moving to new servers", top_k=40)
+    assert constrained(chat, regex=TITLE).invoke("title") == "Moving to new servers"
+    assert recorder.bodies[0]["structured_outputs"] == {"regex": TITLE}
+    assert recorder.bodies[0]["top_k"] == 40  # the model's own extra_body is kept
+    recorder.reply_text = "positive"
+    assert constrained(chat, choice=["positive", "negative"]).invoke("x") == "positive"
+    assert recorder.bodies[1]["structured_outputs"] == {"choice": ["positive", "negative"]}
+    constrained(chat, grammar='root ::= "positive"').invoke("x")
+    assert recorder.bodies[2]["structured_outputs"] == {"grammar": 'root ::= "positive"'}
+
+
+def test_llamacpp_constraints_use_a_grammar() -> None:
+    chat, recorder = _model("openai", "Moving to new servers")
+    constrained(chat, regex=TITLE).invoke("title")
+    assert recorder.bodies[0]["grammar"] == "root ::= [A-Z] [a-z ]{10,60}"
+    recorder.reply_text = "negative"
+    constrained(chat, choice=["positive", "negative"]).invoke("x")
+    assert recorder.bodies[1]["grammar"] == 'root ::= "positive" | "negative"'
+
+
+def test_ollama_constraints_use_a_wrapped_format() -> None:
+    chat, recorder = _model("ollama", json.dumps({"value": "Moving to new servers"}))
+    assert constrained(chat, regex=TITLE).invoke("title") == "Moving to new servers"
+    pattern = recorder.bodies[0]["format"]["properties"]["value"]["pattern"]
+    assert pattern == f"^({TITLE})$"
+    recorder.reply_text = json.dumps({"value": "negative"})
+    assert constrained(chat, choice=["positive", "negative"]).invoke("x") == "negative"
+    assert recorder.bodies[1]["format"]["properties"]["value"]["enum"] == ["positive", "negative"]
+
+
+def test_ollama_cannot_take_a_grammar_and_says_so_before_any_request() -> None:
+    chat, recorder = _model("ollama", "x")
+    with pytest.raises(CapabilityError, match="grammar"):
+        constrained(chat, grammar='root ::= "x"')
+    assert recorder.bodies == []
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_constraint_mismatch_raises(provider: str) -> None:
+    reply = json.dumps({"value": "lowercase title"}) if provider == "ollama" else "lowercase"
+    chat, _ = _model(provider, reply)
+    with pytest.raises(StructuredOutputError, match="regex"):
+        constrained(chat, regex=TITLE).invoke("title")
+
+
+def test_constrained_needs_exactly_one_constraint() -> None:
+    chat, _ = _model("vllm", "x")
+    with pytest.raises(ValueError, match="exactly one"):
+        constrained(chat, regex="a", choice=["a"])
+    with pytest.raises(ValueError, match="exactly one"):
+        constrained(chat)
+
+
+# --- legacy guided_* --------------------------------------------------------------------------
+
+
+def test_vllm_guided_fields_are_translated_with_one_warning() -> None:
+    chat, recorder = _model("vllm", "positive", top_k=40)
+    with pytest.warns(DeprecationWarning, match="guided_choice"):
+        chat.invoke("x", extra_body={"guided_choice": ["positive", "negative"]})
+    body = recorder.bodies[0]
+    assert "guided_choice" not in body
+    assert body["structured_outputs"] == {"choice": ["positive", "negative"]}
+    assert body["top_k"] == 40
+
+
+def test_llamacpp_guided_json_becomes_response_format() -> None:
+    chat, recorder = _model("openai", GOOD)
+    schema = Analysis.model_json_schema()
+    chat.invoke("x", extra_body={"guided_json": schema, "guided_decoding_backend": "xgrammar"})
+    body = recorder.bodies[0]
+    assert body["response_format"]["json_schema"]["schema"] == schema
+    assert not any(key.startswith("guided") for key in body)
+
+
+def test_ollama_guided_json_becomes_format() -> None:
+    chat, recorder = _model("ollama", GOOD)
+    schema = Analysis.model_json_schema()
+    chat.invoke("x", extra_body={"guided_json": schema})
+    assert recorder.bodies[0]["format"] == schema
+
+
+def test_ollama_guided_regex_is_refused() -> None:
+    chat, _ = _model("ollama", "x")
+    with pytest.raises(CapabilityError, match="constrained"):
+        chat.invoke("x", extra_body={"guided_regex": "[a-z]+"})
+
+
+def test_translate_legacy_top_level_fields() -> None:
+    payload: dict[str, Any] = {"guided_regex": "[0-9]+", "model": "m"}
+    translate_legacy("vllm", payload)
+    assert payload == {"model": "m", "extra_body": {"structured_outputs": {"regex": "[0-9]+"}}}
+
+
+# --- the checks themselves ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "schema", "problem"),
+    [
+        ({"a": 1}, {"type": "object", "required": ["b"]}, "missing 'b'"),
+        ({"a": "x"}, {"properties": {"a": {"type": "integer"}}}, "expected integer"),
+        ({"a": 1, "b": 2}, {"properties": {"a": {}}, "additionalProperties": False}, "unexpected"),
+        ([1, 2, 3], {"type": "array", "maxItems": 2}, "more than 2"),
+        ("abc", {"type": "string", "pattern": "^[0-9]+$"}, "does not match"),
+        (5, {"type": "integer", "maximum": 3}, "above 3"),
+        (
+            {"x": "q"},
+            {"$defs": {"X": {"enum": ["p"]}}, "properties": {"x": {"$ref": "#/$defs/X"}}},
+            "not one of",
+        ),
+        (True, {"type": "integer"}, "expected integer"),
+    ],
+)
+def test_check_json_schema_finds(value: Any, schema: dict[str, Any], problem: str) -> None:
+    problems = check_json_schema(value, schema)
+    assert problems
+    assert problem in problems[0]
+
+
+def test_check_json_schema_accepts_conforming() -> None:
+    assert (
+        check_json_schema(
+            {"grade": "A", "strengths": [], "improvements": ["x"]}, Analysis.model_json_schema()
+        )
+        == []
+    )
+    assert (
+        check_json_schema(
+            {"a": None}, {"properties": {"a": {"anyOf": [{"type": "null"}, {"type": "string"}]}}}
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "grammar"),
+    [
+        (r"[A-Z][a-z ]{10,60}", "root ::= [A-Z] [a-z ]{10,60}"),
+        (r"^\d+\|.+$", r'root ::= [0-9]+ "|" [^\n]+'),
+        (
+            r"(?:yes|no)!?",
+            "root ::= (yes_no_placeholder)".replace("yes_no_placeholder", '"y" "e" "s" | "n" "o"')
+            + ' "!"?',
+        ),
+        (r"[\w-]{2}", "root ::= [a-zA-Z0-9_-]{2}"),
+        (r"a*?b+", 'root ::= "a"* "b"+'),
+    ],
+)
+def test_regex_to_gbnf(pattern: str, grammar: str) -> None:
+    assert regex_to_gbnf(pattern) == grammar
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?=a)b", r"(?P<x>a)", "(a", "a{1,2,3}"])
+def test_regex_to_gbnf_refuses_what_gbnf_cannot_say(pattern: str) -> None:
+    with pytest.raises(ValueError, match="cannot turn the regex"):
+        regex_to_gbnf(pattern)
+
+
+def test_choice_to_gbnf_escapes() -> None:
+    assert choice_to_gbnf(['say "hi"', "a\\b"]) == r'root ::= "say \"hi\"" | "a\\b"'
+
+
+def test_constraint_check_regex_is_full_match() -> None:
+    with pytest.raises(StructuredOutputError):
+        Constraint("regex", "[a-z]+").check("abc1")
+    assert Constraint("regex", "[a-z]+").check("abc") == "abc"
+    assert re.fullmatch("[a-z]+", "abc")
