@@ -273,7 +273,10 @@ def unwrap_ollama(constraint: Constraint, text: str) -> str:
     try:
         value = json.loads(text)[_WRAPPED]
     except (ValueError, KeyError, TypeError):
-        reason = "Ollama's reply is not the expected JSON wrapper"
+        reason = (
+            'Ollama\'s reply is not the expected JSON wrapper {"value": ...} (cut off? the '
+            "wrapper costs about 10 tokens of max_tokens)"
+        )
         raise StructuredOutputError(reason, text) from None
     return str(value)
 
