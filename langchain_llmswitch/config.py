@@ -294,6 +294,53 @@ class LLMSwitchSettings(BaseSettings):
         json_schema_extra=_env("VISION_BASE_URL"),
     )
 
+    # --- reliability ----------------------------------------------------------------------
+    fallback_providers: list[str] | None = Field(
+        None,
+        description=(
+            "Chat providers tried in order when the primary is unavailable (connection error, "
+            "timeout, 5xx, 429 after retries); comma-separated."
+        ),
+        json_schema_extra=_env("LLM_FALLBACK_PROVIDERS", "LLM_FALLBACK_PROVIDER"),
+    )
+    fallback_base_url: str | None = Field(
+        None,
+        description="URL of the first chat fallback (else its provider's own variables).",
+        json_schema_extra=_env("LLM_FALLBACK_BASE_URL"),
+    )
+    fallback_model: str | None = Field(
+        None,
+        description="Model of the first chat fallback (else its provider's own variables).",
+        json_schema_extra=_env("LLM_FALLBACK_MODEL"),
+    )
+    vision_fallback_providers: list[str] | None = Field(
+        None,
+        description="Vision providers tried in order when the primary is unavailable.",
+        json_schema_extra=_env("VISION_FALLBACK_PROVIDERS", "VISION_FALLBACK_PROVIDER"),
+    )
+    embeddings_fallback_providers: list[str] | None = Field(
+        None,
+        description=(
+            "Embeddings providers tried in order; refused unless EMBEDDINGS_FALLBACK_SAME_SPACE "
+            "says they serve the same model (vectors of two models must never mix)."
+        ),
+        json_schema_extra=_env("EMBEDDINGS_FALLBACK_PROVIDERS", "EMBEDDINGS_FALLBACK_PROVIDER"),
+    )
+    embeddings_fallback_same_space: bool = Field(
+        False,  # noqa: FBT003 - a pydantic default
+        description="Confirms the embeddings fallbacks serve the same model (same vector space).",
+        json_schema_extra=_env("EMBEDDINGS_FALLBACK_SAME_SPACE"),
+    )
+    wait_ready: float | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Seconds the first factory call waits for a cold server to become ready "
+            "(vLLM /health + model served; Ollama /api/version + model present); off by default."
+        ),
+        json_schema_extra=_env("LLM_WAIT_READY"),
+    )
+
     # --- legacy variables, used only for their own provider ----------------------------
     ollama_host: str | None = Field(
         None,
@@ -356,17 +403,6 @@ class LLMSwitchSettings(BaseSettings):
     _keywords: frozenset[str] = PrivateAttr(default_factory=frozenset)
     _environ: Mapping[str, str] = PrivateAttr(default_factory=dict)
 
-    URL_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "base_url",
-            "embeddings_base_url",
-            "vision_base_url",
-            "vllm_url",
-            "openai_base_url",
-            "vllm_embeddings_url",
-            "vllm_vision_url",
-        }
-    )
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"api_key", "vllm_api_key", "openai_api_key"}
     )
@@ -413,9 +449,24 @@ class LLMSwitchSettings(BaseSettings):
         return value
 
     @field_validator(
+        "fallback_providers",
+        "vision_fallback_providers",
+        "embeddings_fallback_providers",
+        mode="before",
+    )
+    @classmethod
+    def _normalise_provider_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return [normalise_provider_name(str(item)) for item in value]
+        return value
+
+    @field_validator(
         "base_url",
         "embeddings_base_url",
         "vision_base_url",
+        "fallback_base_url",
         "vllm_url",
         "openai_base_url",
         "vllm_embeddings_url",

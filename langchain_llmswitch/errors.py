@@ -21,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "LLMSwitchError",
     "MissingDependencyError",
+    "ModelNotFoundError",
     "ProviderUnavailableError",
     "did_you_mean",
 ]
@@ -71,6 +72,24 @@ class MissingDependencyError(LLMSwitchError, ImportError):
         )
         super().__init__(msg, name=package)
         self.package = package
+
+
+class ModelNotFoundError(ConfigurationError):
+    """The server does not serve the configured model (vLLM's 404 "model does not exist").
+
+    Attributes:
+        served: The models the server does serve, when it could be asked.
+    """
+
+    def __init__(self, message: str, *, served: list[str] | None = None) -> None:
+        """Build the error.
+
+        Args:
+            message: The full message, naming the model and what is served.
+            served: The served models.
+        """
+        super().__init__(message, setting="LLM_MODEL")
+        self.served = served or []
 
 
 class CapabilityError(LLMSwitchError):

@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch.errors import ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
-from langchain_llmswitch.resolution import resolve
+from langchain_llmswitch.resolution import resolve, resolve_chain
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -96,8 +97,50 @@ def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain 
 
 
 def clear_cache() -> None:
-    """Forget every built object (new HTTP clients on the next call)."""
+    """Forget every built object and every server answer (new HTTP clients on the next call)."""
     _build.cache_clear()
+    _discovered.clear()
+    _ready.clear()
+
+
+_discovered: dict[Endpoint, Endpoint] = {}
+_ready: set[Endpoint] = set()
+
+
+def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]:
+    """Wait for a cold primary if asked to, and fill in models to discover from the server."""
+    from langchain_llmswitch import readiness  # noqa: PLC0415 - only when a server is asked
+
+    if wait_ready and chain[0] not in _ready:
+        try:
+            readiness.wait_for(chain[0], wait_ready)
+            _ready.add(chain[0])
+        except ProviderUnavailableError:
+            if len(chain) == 1:
+                raise
+            logger.warning("%s not ready; the fallbacks will answer", chain[0].provider)
+    prepared = []
+    for endpoint in chain:
+        if not endpoint.model:
+            if endpoint not in _discovered:
+                _discovered[endpoint] = readiness.discover_model(endpoint)
+            endpoint = _discovered[endpoint]  # noqa: PLW2901 - replaced by the discovered one
+        prepared.append(endpoint)
+    return prepared
+
+
+def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
+    from langchain_llmswitch.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
+
+    settings = _settings_for(kind, overrides)
+    chain = _prepared(resolve_chain(settings, kind), settings.wait_ready)
+    built = [_build(kind, endpoint).model_copy() for endpoint in chain]
+    if len(built) == 1:
+        return built[0]
+    providers = [endpoint.provider for endpoint in chain]
+    if kind == "embeddings":
+        return FallbackEmbeddings(embeddings=built, providers=providers)
+    return FallbackChatModel(models=built, providers=providers)
 
 
 def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
@@ -123,8 +166,7 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any set
         >>> isinstance(chat, ChatOpenAI)
         True
     """
-    endpoint = resolve(_settings_for("chat", overrides), "chat")
-    model: BaseChatModel = _build("chat", endpoint).model_copy()
+    model: BaseChatModel = _chain("chat", overrides)
     return model
 
 
@@ -146,8 +188,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
         >>> vision.model
         'llava:7b'
     """
-    endpoint = resolve(_settings_for("vision", overrides), "vision")
-    model: BaseChatModel = _build("vision", endpoint).model_copy()
+    model: BaseChatModel = _chain("vision", overrides)
     return model
 
 
@@ -166,6 +207,5 @@ def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any settin
         >>> type(emb).__name__
         'OllamaEmbeddings'
     """
-    endpoint = resolve(_settings_for("embeddings", overrides), "embeddings")
-    embeddings: Embeddings = _build("embeddings", endpoint).model_copy()
+    embeddings: Embeddings = _chain("embeddings", overrides)
     return embeddings

@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 from pydantic import SecretStr
 
 from langchain_llmswitch.config import LLMSwitchSettings, env_names
@@ -28,7 +30,7 @@ from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "resolve"]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "resolve", "resolve_chain"]
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds; long enough for a long CPU generation, short enough that nothing hangs."""
@@ -122,6 +124,9 @@ class _Resolver:
                 self.origins["model"] = "chat model"
                 return chat
             candidates += ["model", *spec.legacy_model["chat"]]
+        if spec.discovers_model:
+            self.origins["model"] = "discovered from the server"
+            return ""
         names = " or ".join(_names(f) for f in candidates)
         msg = (
             f"No {self.capability} model is set for provider {spec.name!r}. Set {names} "
@@ -207,3 +212,61 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
         sampling=sampling,
         origins=tuple(sorted(resolver.origins.items())),
     )
+
+
+_FALLBACK_FIELDS: dict[Capability, str] = {
+    "chat": "fallback_providers",
+    "embeddings": "embeddings_fallback_providers",
+    "vision": "vision_fallback_providers",
+}
+
+
+def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[Endpoint]:
+    """Resolve the primary endpoint and each configured fallback, in order.
+
+    A fallback is resolved like the primary with its provider swapped in and the
+    capability's own URL, model and key cleared, so that the fallback provider's own
+    variables apply (``OLLAMA_HOST``/``OLLAMA_MODEL`` for ollama, ``VLLM_*`` for vllm);
+    ``LLM_FALLBACK_BASE_URL`` / ``LLM_FALLBACK_MODEL`` set the first chat fallback directly.
+    ``LLM_API_KEY`` is never sent to a fallback.
+
+    Args:
+        settings: The settings.
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Returns:
+        The endpoints, primary first.
+
+    Raises:
+        ConfigurationError: A fallback cannot be resolved, or an embeddings fallback was
+            configured without ``EMBEDDINGS_FALLBACK_SAME_SPACE=true``.
+    """
+    chain = [resolve(settings, capability)]
+    names = getattr(settings, _FALLBACK_FIELDS[capability]) or []
+    if names and capability == "embeddings" and not settings.embeddings_fallback_same_space:
+        msg = (
+            f"EMBEDDINGS_FALLBACK_PROVIDERS={','.join(names)} is refused: vectors from another "
+            "embeddings model live in another space and would silently corrupt a vector store "
+            "built with the primary. If the fallback serves the very same model, set "
+            "EMBEDDINGS_FALLBACK_SAME_SPACE=true; otherwise re-index instead of falling back."
+        )
+        raise ConfigurationError(msg, setting="EMBEDDINGS_FALLBACK_PROVIDERS")
+    own_provider, own_url, own_model = _OWN_FIELDS[capability]
+    for index, name in enumerate(names):
+        update: dict[str, object] = {own_provider: name, own_url: None, own_model: None}
+        update["api_key"] = None
+        if capability == "chat":
+            update["base_url"] = settings.fallback_base_url if index == 0 else None
+            update["model"] = settings.fallback_model if index == 0 else None
+        fallback = settings.model_copy(update=update)
+        try:
+            endpoint = resolve(fallback, capability)
+        except ConfigurationError as error:
+            msg = f"Fallback {index + 1} ({name}) of {capability}: {error}"
+            raise ConfigurationError(msg, setting=error.setting) from None
+        origins = dict(endpoint.origins)
+        for key in ("base_url", "model"):
+            if capability == "chat" and index == 0 and update[key] is not None:
+                origins[key] = settings.origin(f"fallback_{key}")
+        chain.append(dataclasses.replace(endpoint, origins=tuple(sorted(origins.items()))))
+    return chain

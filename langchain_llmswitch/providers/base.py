@@ -132,6 +132,8 @@ class ProviderSpec:
         default_base_url: URL used when nothing is configured (chat).
         one_model_per_server: Whether each model needs its own server (vLLM), so
             embeddings and vision never inherit the chat URL.
+        discovers_model: Whether, with no model configured, the model is taken from the
+            server when it serves exactly one (``/v1/models``).
         legacy_base_url: Per capability, the legacy URL fields (of the settings) to try.
         legacy_model: Per capability, the legacy model fields to try.
         legacy_api_key: Legacy key fields to try.
@@ -152,6 +154,7 @@ class ProviderSpec:
     import_name: str
     default_base_url: str
     one_model_per_server: bool
+    discovers_model: bool
     legacy_base_url: Mapping[Capability, tuple[str, ...]]
     legacy_model: Mapping[Capability, tuple[str, ...]]
     legacy_api_key: tuple[str, ...]

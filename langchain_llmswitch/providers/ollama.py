@@ -101,6 +101,7 @@ SPEC = ProviderSpec(
     package=PACKAGE,
     import_name="langchain_ollama",
     default_base_url="http://localhost:11434",
+    discovers_model=False,
     one_model_per_server=False,
     legacy_base_url={
         "chat": ("ollama_host",),

@@ -8,13 +8,17 @@ Adds to ChatOllama, without changing its interface:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from langchain_llmswitch import structured
+from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
 
 __all__ = ["SwitchChatOllama"]
 
@@ -36,6 +40,81 @@ class SwitchChatOllama(ChatOllama):
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
         return super()._chat_params(messages, stop, **kwargs)
+
+    def _interrupted(self, error: BaseException | None, chunks: int) -> StreamInterruptedError:
+        cause = f": {type(error).__name__}: {error}" if error else ""
+        after = f" after {chunks} chunks" if chunks >= 0 else ""
+        msg = (
+            f"the stream from ollama at {self.base_url} broke{after}, before the server said "
+            f"it was done{cause}"
+        )
+        return StreamInterruptedError(msg)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+    ) -> ChatResult:
+        result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        if not (result.generations[0].generation_info or {}).get("done"):
+            raise self._interrupted(None, -1)
+        return result
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+    ) -> ChatResult:
+        result = await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        if not (result.generations[0].generation_info or {}).get("done"):
+            raise self._interrupted(None, -1)
+        return result
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+    ) -> Iterator[ChatGenerationChunk]:
+        chunks, done = 0, False
+        try:
+            for chunk in super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                done = done or bool((chunk.generation_info or {}).get("done"))
+                chunks += 1
+                yield chunk
+        except Exception as error:
+            if chunks and is_unavailable(error):
+                raise self._interrupted(error, chunks) from error
+            raise
+        if not done:
+            raise self._interrupted(None, chunks)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        chunks, done = 0, False
+        try:
+            async for chunk in super()._astream(
+                messages, stop=stop, run_manager=run_manager, **kwargs
+            ):
+                done = done or bool((chunk.generation_info or {}).get("done"))
+                chunks += 1
+                yield chunk
+        except Exception as error:
+            if chunks and is_unavailable(error):
+                raise self._interrupted(error, chunks) from error
+            raise
+        if not done:
+            raise self._interrupted(None, chunks)
 
     def with_structured_output(
         self,

@@ -10,13 +10,20 @@ Adds to ChatOpenAI, without changing its interface:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
+import openai
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from langchain_llmswitch import structured
+from langchain_llmswitch.errors import ModelNotFoundError
+from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -39,6 +46,111 @@ class SwitchChatOpenAI(ChatOpenAI):
         not carried through serialisation.
         """
         return ChatOpenAI.lc_id()
+
+    def _not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
+        """Turn the server's 404 into an error that lists what it does serve."""
+        import httpx  # noqa: PLC0415
+
+        from langchain_llmswitch.server_info import parse_models  # noqa: PLC0415
+
+        served: list[str] = []
+        try:
+            secret = self.openai_api_key
+            key = secret.get_secret_value() if isinstance(secret, SecretStr) else "EMPTY"
+            response = httpx.get(
+                f"{self.openai_api_base}/models",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=2.0,
+            )
+            served = [model.id for model in parse_models(response.json())]
+        except Exception:  # noqa: BLE001, S110 - the listing is a courtesy; the 404 stands
+            pass
+        listed = ", ".join(served) if served else "(the server could not be asked)"
+        msg = (
+            f"{self.llmswitch_provider} at {self.openai_api_base} does not serve model "
+            f"{self.model_name!r} (HTTP 404: {error.message}). Served: {listed}. Set LLM_MODEL "
+            "(vLLM: the --served-model-name) to one of them, or leave it unset to use the only "
+            "one served."
+        )
+        return ModelNotFoundError(msg, served=served)
+
+    def _interrupted(self, error: BaseException | None, chunks: int) -> StreamInterruptedError:
+        cause = f": {type(error).__name__}: {error}" if error else ""
+        msg = (
+            f"the stream from {self.llmswitch_provider} at {self.openai_api_base} broke after "
+            f"{chunks} chunks, before the server said it was complete{cause}"
+        )
+        return StreamInterruptedError(msg)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+    ) -> ChatResult:
+        try:
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except openai.NotFoundError as error:
+            raise self._not_found(error) from error
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+    ) -> ChatResult:
+        try:
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except openai.NotFoundError as error:
+            raise self._not_found(error) from error
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+    ) -> Iterator[ChatGenerationChunk]:
+        chunks, finished = 0, False
+        try:
+            for chunk in super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
+                chunks += 1
+                yield chunk
+        except openai.NotFoundError as error:
+            raise self._not_found(error) from error
+        except Exception as error:
+            if chunks and is_unavailable(error):
+                raise self._interrupted(error, chunks) from error
+            raise
+        if not finished:
+            raise self._interrupted(None, chunks)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        chunks, finished = 0, False
+        try:
+            async for chunk in super()._astream(
+                messages, stop=stop, run_manager=run_manager, **kwargs
+            ):
+                finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
+                chunks += 1
+                yield chunk
+        except openai.NotFoundError as error:
+            raise self._not_found(error) from error
+        except Exception as error:
+            if chunks and is_unavailable(error):
+                raise self._interrupted(error, chunks) from error
+            raise
+        if not finished:
+            raise self._interrupted(None, chunks)
 
     def _get_request_payload(
         self,

@@ -69,6 +69,7 @@ SPEC = ProviderSpec(
     package=openai_protocol.PACKAGE,
     import_name="langchain_openai",
     default_base_url="http://localhost:8080/v1",
+    discovers_model=True,
     one_model_per_server=True,
     legacy_base_url={
         "chat": ("openai_base_url", "ollama_host"),

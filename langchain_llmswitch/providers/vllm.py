@@ -57,6 +57,7 @@ SPEC = ProviderSpec(
     package=openai_protocol.PACKAGE,
     import_name="langchain_openai",
     default_base_url="http://localhost:8000/v1",
+    discovers_model=True,
     one_model_per_server=True,
     legacy_base_url={
         "chat": ("vllm_url",),

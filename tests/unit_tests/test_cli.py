@@ -39,7 +39,7 @@ def test_config_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert data["vision"]["settings"]["model"]["value"] == "llava:7b"
     assert data["chat"]["settings"]["api_key"]["value"] == "**********"
     assert data["embeddings"]["ok"] is False
-    assert "EMBEDDINGS_MODEL" in data["embeddings"]["error"]
+    assert "EMBEDDINGS_BASE_URL" in data["embeddings"]["error"]
     assert SECRET not in out
 
 

@@ -94,12 +94,6 @@ BAD: list[tuple[str, dict[str, str], dict[str, Any], list[str]]] = [
     ),
     ("chat model missing ollama", {}, {}, ["No chat model", "LLM_MODEL or OLLAMA_MODEL"]),
     (
-        "chat model missing vllm",
-        {"LLM_PROVIDER": "vllm"},
-        {},
-        ["No chat model", "LLM_MODEL or VLLM_MODEL", "--served-model-name"],
-    ),
-    (
         "embeddings model missing",
         {"OLLAMA_MODEL": "m"},
         {},
@@ -130,6 +124,19 @@ def test_bad_input_is_explained(
     assert "validation error" not in message.lower()  # never a raw pydantic error
     assert isinstance(caught.value, ValueError)
     assert isinstance(caught.value, LLMSwitchError)
+
+
+def test_vllm_without_model_and_no_server_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no model, vLLM's is discovered from the server; unreachable: a clear error."""
+    monkeypatch.setenv("LLM_PROVIDER", "vllm")
+    monkeypatch.setenv("VLLM_URL", "http://127.0.0.1:9")
+    with pytest.raises(ConfigurationError) as caught:
+        get_chat_model()
+    assert "No chat model is configured" in str(caught.value)
+    assert "could not be asked" in str(caught.value)
+    assert "LLM_MODEL" in str(caught.value)
 
 
 def test_error_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,394 @@
+"""A chat model that falls back to the next provider when one is unavailable.
+
+LangChain's ``Runnable.with_fallbacks`` returns an object without ``bind_tools`` or
+``with_structured_output`` (langchain#22134). `FallbackChatModel` is a real
+``BaseChatModel``: each call goes to the first model; on a connection error, a timeout,
+a 5xx or a 429 (after that model's own retries) it goes to the next, each model with its
+own provider's parameter names. Tools and structured output are bound on every model of
+the chain. A stream falls back only before its first chunk; a stream that breaks later
+raises `StreamInterruptedError`, never a partial message passed off as complete.
+
+Example:
+    >>> # LLM_PROVIDER=vllm LLM_FALLBACK_PROVIDER=ollama  (+ VLLM_*/OLLAMA_* variables)
+    >>> chat = get_chat_model()  # doctest: +SKIP
+    >>> chat.invoke("hi").response_metadata["llmswitch_provider"]  # doctest: +SKIP
+    'ollama'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from pydantic import ConfigDict
+
+from langchain_llmswitch.errors import ProviderUnavailableError
+
+__all__ = [
+    "FallbackChatModel",
+    "FallbackEmbeddings",
+    "StreamInterruptedError",
+    "first_available",
+    "is_unavailable",
+]
+
+logger = logging.getLogger(__name__)
+
+_UNAVAILABLE_NAMES = frozenset(
+    {
+        # openai SDK
+        "APIConnectionError",
+        "APITimeoutError",
+        "InternalServerError",
+        "RateLimitError",
+        # httpx (Ollama's client lets these through)
+        "ConnectError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "WriteTimeout",
+        "PoolTimeout",
+        "ReadError",
+        "RemoteProtocolError",
+    }
+)
+
+
+class StreamInterruptedError(ProviderUnavailableError):
+    """A stream ended or broke before the server said it was complete."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an error means "this server cannot answer now" (worth another provider).
+
+    Connection errors, timeouts, HTTP 5xx and 429 are; bad requests, unknown models and
+    structured-output mismatches are not (another server would not fix them).
+
+    Args:
+        error: The exception a model call raised.
+
+    Example:
+        >>> is_unavailable(ConnectionError("refused"))
+        True
+        >>> is_unavailable(ValueError("bad schema"))
+        False
+    """
+    if isinstance(error, ConnectionError | TimeoutError | ProviderUnavailableError):
+        return True
+    if any(cls.__name__ in _UNAVAILABLE_NAMES for cls in type(error).__mro__):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)  # noqa: PLR2004
+
+
+def _tag(message: BaseMessage, provider: str, index: int) -> None:
+    message.response_metadata["llmswitch_provider"] = provider
+    message.response_metadata["llmswitch_fallback_index"] = index
+
+
+class FallbackChatModel(BaseChatModel):
+    """Chat models tried in order; the next one answers when one is unavailable."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    models: list[BaseChatModel]
+    """The chain, primary first."""
+
+    providers: list[str]
+    """The provider name of each model, for messages and response metadata."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "llmswitch-fallback"
+
+    @property
+    def llmswitch_provider(self) -> str:
+        """The primary provider."""
+        return self.providers[0]
+
+    def _kwargs_for(self, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:
+        per_model = kwargs.get("llmswitch_per_model")
+        merged = {k: v for k, v in kwargs.items() if k != "llmswitch_per_model"}
+        if per_model:
+            merged.update(per_model[index])
+        return merged
+
+    def _give_up(self, failures: list[str], error: BaseException) -> ProviderUnavailableError:
+        msg = "every provider in the chain failed: " + "; ".join(failures)
+        failure = ProviderUnavailableError(msg)
+        failure.__cause__ = error
+        return failure
+
+    def _note(self, index: int, error: BaseException, failures: list[str]) -> None:
+        failures.append(f"{self.providers[index]} ({type(error).__name__}: {error})")
+        if index + 1 < len(self.models):
+            logger.warning(
+                "%s unavailable (%s); falling back to %s",
+                self.providers[index],
+                type(error).__name__,
+                self.providers[index + 1],
+            )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401 - the models' own keyword arguments
+    ) -> ChatResult:
+        failures: list[str] = []
+        for index, model in enumerate(self.models):
+            try:
+                result = model._generate(
+                    messages, stop=stop, run_manager=run_manager, **self._kwargs_for(index, kwargs)
+                )
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                self._note(index, error, failures)
+                last = error
+                continue
+            for generation in result.generations:
+                _tag(generation.message, self.providers[index], index)
+            return result
+        raise self._give_up(failures, last)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401
+    ) -> ChatResult:
+        failures: list[str] = []
+        for index, model in enumerate(self.models):
+            try:
+                result = await model._agenerate(
+                    messages, stop=stop, run_manager=run_manager, **self._kwargs_for(index, kwargs)
+                )
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                self._note(index, error, failures)
+                last = error
+                continue
+            for generation in result.generations:
+                _tag(generation.message, self.providers[index], index)
+            return result
+        raise self._give_up(failures, last)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401
+    ) -> Iterator[ChatGenerationChunk]:
+        failures: list[str] = []
+        for index, model in enumerate(self.models):
+            started = False
+            try:
+                for chunk in model._stream(
+                    messages, stop=stop, run_manager=run_manager, **self._kwargs_for(index, kwargs)
+                ):
+                    if not started:
+                        _tag(chunk.message, self.providers[index], index)
+                    started = True
+                    yield chunk
+            except Exception as error:
+                if started or not is_unavailable(error):
+                    raise
+                self._note(index, error, failures)
+                last = error
+                continue
+            return
+        raise self._give_up(failures, last)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,  # noqa: ANN401
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        failures: list[str] = []
+        for index, model in enumerate(self.models):
+            started = False
+            try:
+                async for chunk in model._astream(
+                    messages, stop=stop, run_manager=run_manager, **self._kwargs_for(index, kwargs)
+                ):
+                    if not started:
+                        _tag(chunk.message, self.providers[index], index)
+                    started = True
+                    yield chunk
+            except Exception as error:
+                if started or not is_unavailable(error):
+                    raise
+                self._note(index, error, failures)
+                last = error
+                continue
+            return
+        raise self._give_up(failures, last)
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: Any = None,  # noqa: ANN401 - as each provider takes it
+        **kwargs: Any,  # noqa: ANN401
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools on every model of the chain, each in its own provider's format.
+
+        Args:
+            tools: Tools, as for any LangChain chat model.
+            tool_choice: As for any LangChain chat model.
+            **kwargs: Passed to each model's ``bind_tools``.
+
+        Returns:
+            This chain with the tools bound.
+        """
+        per_model = []
+        for model in self.models:
+            bound = model.bind_tools(tools, tool_choice=tool_choice, **kwargs)
+            per_model.append(dict(getattr(bound, "kwargs", {})))
+        return self.bind(llmswitch_per_model=per_model)
+
+    def with_structured_output(
+        self,
+        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        **kwargs: Any,  # noqa: ANN401
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Structured output on every model of the chain, with fallback between them.
+
+        Args:
+            schema: As for the models' own ``with_structured_output``.
+            **kwargs: As for the models' own ``with_structured_output``.
+
+        Returns:
+            A runnable trying each model's structured output in order.
+        """
+        runnables = [model.with_structured_output(schema, **kwargs) for model in self.models]
+        return first_available(runnables, self.providers)
+
+
+def first_available(
+    runnables: Sequence[Runnable[Any, Any]], providers: Sequence[str]
+) -> Runnable[Any, Any]:
+    """Return a runnable that tries each runnable in order while they are unavailable.
+
+    Unlike ``Runnable.with_fallbacks``, only errors for which `is_unavailable` is true move
+    on (a structured-output mismatch does not: another server would not fix the prompt).
+
+    Args:
+        runnables: Primary first.
+        providers: Their provider names, for messages.
+    """
+    from langchain_core.runnables import RunnableLambda  # noqa: PLC0415
+
+    def give_up(failures: list[str], error: BaseException) -> ProviderUnavailableError:
+        failure = ProviderUnavailableError(
+            "every provider in the chain failed: " + "; ".join(failures)
+        )
+        failure.__cause__ = error
+        return failure
+
+    def run(value: Any, config: Any = None) -> Any:  # noqa: ANN401
+        failures: list[str] = []
+        for runnable, provider in zip(runnables, providers, strict=True):
+            try:
+                return runnable.invoke(value, config)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                failures.append(f"{provider} ({type(error).__name__}: {error})")
+                last = error
+        raise give_up(failures, last)
+
+    async def arun(value: Any, config: Any = None) -> Any:  # noqa: ANN401
+        failures: list[str] = []
+        for runnable, provider in zip(runnables, providers, strict=True):
+            try:
+                return await runnable.ainvoke(value, config)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                failures.append(f"{provider} ({type(error).__name__}: {error})")
+                last = error
+        raise give_up(failures, last)
+
+    return RunnableLambda(run, afunc=arun, name="first_available")
+
+
+class FallbackEmbeddings(Embeddings):
+    """Embeddings tried in order when one server is unavailable.
+
+    Only built when ``EMBEDDINGS_FALLBACK_SAME_SPACE=true`` confirms every member serves
+    the same model: vectors of different models must never mix in one store.
+    """
+
+    def __init__(self, embeddings: Sequence[Embeddings], providers: Sequence[str]) -> None:
+        """Build the chain.
+
+        Args:
+            embeddings: Primary first.
+            providers: Their provider names.
+        """
+        self.embeddings = list(embeddings)
+        self.providers = list(providers)
+
+    def _first(self, call: str, *args: Any) -> Any:  # noqa: ANN401
+        failures: list[str] = []
+        for member, provider in zip(self.embeddings, self.providers, strict=True):
+            try:
+                return getattr(member, call)(*args)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                failures.append(f"{provider} ({type(error).__name__}: {error})")
+                last = error
+        failure = ProviderUnavailableError(
+            "every embeddings provider failed: " + "; ".join(failures)
+        )
+        raise failure from last
+
+    async def _afirst(self, call: str, *args: Any) -> Any:  # noqa: ANN401
+        failures: list[str] = []
+        for member, provider in zip(self.embeddings, self.providers, strict=True):
+            try:
+                return await getattr(member, call)(*args)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                failures.append(f"{provider} ({type(error).__name__}: {error})")
+                last = error
+        failure = ProviderUnavailableError(
+            "every embeddings provider failed: " + "; ".join(failures)
+        )
+        raise failure from last
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents with the first available member."""
+        result: list[list[float]] = self._first("embed_documents", texts)
+        return result
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query with the first available member."""
+        result: list[float] = self._first("embed_query", text)
+        return result
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents with the first available member."""
+        result: list[list[float]] = await self._afirst("aembed_documents", texts)
+        return result
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed a query with the first available member."""
+        result: list[float] = await self._afirst("aembed_query", text)
+        return result
