@@ -2,6 +2,7 @@
 
 Subcommands:
     config   the resolved settings of each capability, with where every value came from.
+    check    every configured server: reachable, model served, latency (exit 1 on failure).
     demo     the main job: a RAG chain and a note summary on the configured provider.
 
 Example:
@@ -91,6 +92,36 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from langchain_llmswitch.check import run_checks  # noqa: PLC0415 - asks servers
+
+    capabilities = [c.strip() for c in args.capability.split(",")] if args.capability else None
+    for capability in capabilities or []:
+        if capability not in CAPABILITIES:
+            print(
+                f"llmswitch: unknown capability {capability!r}; valid: chat, embeddings, vision",
+                file=sys.stderr,
+            )
+            return 2
+    results = run_checks(load_settings(), capabilities, wait=args.wait)
+    if args.json:
+        print(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        for result in results:
+            mark = "ok  " if result.ok else "FAIL"
+            latency = f"{result.latency_seconds * 1000:.0f} ms" if result.latency_seconds else "-"
+            print(
+                f"{mark} {result.capability:<10} {result.role:<10} {result.provider:<7} "
+                f"{result.base_url}  model={result.model or '?'}  ctx={result.context_length}  "
+                f"round trip {latency}"
+            )
+            if result.served_models:
+                print(f"     served: {', '.join(result.served_models)}")
+            if result.error:
+                print(f"     {result.error}")
+    return 0 if results and all(result.ok for result in results) else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
     from langchain_llmswitch.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
 
@@ -114,6 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.add_argument("--json", action="store_true", help="print JSON")
     config.set_defaults(handler=_config)
+    check = commands.add_parser(
+        "check",
+        help="check every configured server: reachable, model served, one round trip "
+        "(exit code 1 on any failure: usable as a container health check)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait for cold servers"
+    )
+    check.add_argument(
+        "--capability", help="comma-separated: chat, embeddings, vision (default: configured)"
+    )
+    check.set_defaults(handler=_check)
     demo = commands.add_parser(
         "demo", help="run a RAG chain and a note summary on the configured provider"
     )

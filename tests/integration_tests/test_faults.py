@@ -1,0 +1,349 @@
+"""Faults injected into real servers: what the user sees for each failure mode.
+
+Tests marked ``live`` put the fault-injecting proxy (tests/tooling/fault_proxy.py) in front
+of the harness's real servers, or kill a throwaway llama-server of their own. The others
+need no real server (a stalled or refusing endpoint is the whole test) and run in the fast
+suite too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from langchain_llmswitch import get_chat_model, get_embeddings
+from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+
+from ..tooling.fault_proxy import Fault, fault_proxy
+from .conftest import Backend
+
+PROVIDER_PATH = {"vllm": "/v1", "openai": "/v1", "ollama": ""}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _open_sockets() -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if str(fd.readlink()).startswith("socket:"):
+                count += 1
+    return count
+
+
+@contextlib.contextmanager
+def throwaway_llama_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A llama-server of this test's own (SmolLM2, 4 slots), to kill at will."""
+    from harness import process, servers  # noqa: PLC0415 - live tests only
+
+    port = process.free_port()
+    plan = servers.SPECS["llamacpp-chat"].plan(port, {})
+    pid = process.spawn(plan.argv, {**os.environ, **plan.env}, tmp_path, tmp_path / "llama.log")
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(url + "/health", timeout=2) as response,  # noqa: S310
+            ):
+                if response.status == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    "throwaway llama-server did not start:\n"
+                    + (tmp_path / "llama.log").read_text()[-2000:]
+                )
+            time.sleep(0.2)
+        yield url, pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        process.exited(pid)
+
+
+# --- no real server needed -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
+def test_stalled_server_timeout_is_honoured(provider: str) -> None:
+    """Accepts, never answers: the configured timeout ends the call, within 10%."""
+    with fault_proxy("http://127.0.0.1:9", Fault(mode="stall")) as (url, _):
+        chat = get_chat_model(
+            provider=provider,
+            base_url=url + PROVIDER_PATH[provider],
+            model="m",
+            timeout=2,
+            max_retries=0,
+        )
+        start = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            chat.invoke("hi")
+        elapsed = time.monotonic() - start
+    assert is_unavailable(caught.value), repr(caught.value)
+    assert 1.8 <= elapsed <= 2.2, elapsed
+
+
+@pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
+def test_connection_refused_is_quick_and_clear(provider: str) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}{PROVIDER_PATH[provider]}"
+    chat = get_chat_model(provider=provider, base_url=url, model="m", max_retries=1)
+    start = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        chat.invoke("hi")
+    assert is_unavailable(caught.value), repr(caught.value)
+    assert time.monotonic() - start < 10
+
+
+def test_fallback_answers_when_primary_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain's next provider answers; the answer says who served it."""
+    from ..tooling.ollama_listener import ollama_listener  # noqa: PLC0415
+
+    with ollama_listener() as (ollama_url, behaviour):
+        monkeypatch.setenv("LLM_PROVIDER", "vllm")
+        monkeypatch.setenv("VLLM_URL", f"http://127.0.0.1:{_closed_port()}")
+        monkeypatch.setenv("VLLM_MODEL", "qwen")
+        monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+        monkeypatch.setenv("LLM_FALLBACK_PROVIDER", "ollama")
+        monkeypatch.setenv("OLLAMA_HOST", ollama_url)
+        monkeypatch.setenv("OLLAMA_MODEL", "llama3")
+        monkeypatch.setenv("LLM_TEMPERATURE", "0.3")
+        monkeypatch.setenv("LLM_MAX_TOKENS", "7")
+        reply = get_chat_model().invoke("hi")
+    assert reply.response_metadata["llmswitch_provider"] == "ollama"
+    sent = behaviour.requests[-1].body
+    assert sent["model"] == "llama3"
+    assert sent["options"] == {"temperature": 0.3, "num_predict": 7}  # mapped for Ollama
+
+
+def test_key_is_sent_only_to_the_configured_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-only-for-the-primary-8231"
+    with fault_proxy("http://127.0.0.1:9", Fault(mode="status", status=200, times=0)) as (
+        fallback_url,
+        fault,
+    ):
+        fault.mode = "malformed"  # any answer will do: we look at what was sent
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("LLM_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
+        monkeypatch.setenv("LLM_MODEL", "m")
+        monkeypatch.setenv("LLM_API_KEY", secret)
+        monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+        monkeypatch.setenv("LLM_FALLBACK_PROVIDER", "vllm")
+        monkeypatch.setenv("LLM_FALLBACK_BASE_URL", fallback_url + "/v1")
+        monkeypatch.setenv("LLM_FALLBACK_MODEL", "m2")
+        with pytest.raises(Exception) as caught:
+            get_chat_model().invoke("hi")
+    assert fault.requests, "the fallback was not asked"
+    for _, _, headers, _ in fault.requests:
+        assert secret not in str(headers)
+    assert secret not in str(caught.value)
+    assert secret not in repr(caught.value)
+
+
+def test_no_cassette_carries_a_secret_or_a_header() -> None:
+    root = Path(__file__).resolve().parents[2] / "cassettes"
+    texts = [path.read_text() for path in root.rglob("*.yaml")]
+    assert texts, "no cassettes found"
+    for text in texts:
+        lowered = text.lower()
+        assert "authorization" not in lowered
+        assert "user-agent" not in lowered
+        assert "bearer" not in lowered
+        assert str(Path.home()) not in text
+
+
+# --- real servers behind the fault proxy ----------------------------------------------------
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(("status", "retry_after"), [(429, "1"), (500, None), (503, None)])
+@pytest.mark.parametrize("name", ["llamacpp", "ollama"])
+def test_transient_status_is_retried_then_succeeds(
+    backend_factory: Any, name: str, status: int, retry_after: str | None
+) -> None:
+    backend: Backend = backend_factory(name)
+    upstream = backend.chat_url.removesuffix("/v1")
+    fault = Fault(mode="status", status=status, times=2, retry_after=retry_after)
+    with fault_proxy(upstream, fault) as (url, recorded):
+        chat = get_chat_model(
+            provider=backend.provider,
+            base_url=url + PROVIDER_PATH[backend.provider],
+            model=backend.chat_model,
+            max_tokens=3,
+            max_retries=2,
+        )
+        start = time.monotonic()
+        reply = chat.invoke("Say hi.")
+        elapsed = time.monotonic() - start
+    assert str(reply.content).strip()
+    posts = [r for r in recorded.requests if r[0] == "POST"]
+    assert len(posts) == 3
+    if retry_after:
+        assert elapsed >= 2 * float(retry_after) * 0.95  # Retry-After honoured, twice
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", ["llamacpp", "ollama"])
+def test_retries_exhausted_give_a_clear_error(backend_factory: Any, name: str) -> None:
+    backend: Backend = backend_factory(name)
+    fault = Fault(mode="status", status=503, times=10)
+    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, recorded):
+        chat = get_chat_model(
+            provider=backend.provider,
+            base_url=url + PROVIDER_PATH[backend.provider],
+            model=backend.chat_model,
+            max_retries=1,
+        )
+        with pytest.raises(Exception) as caught:
+            chat.invoke("Say hi.")
+    assert is_unavailable(caught.value)
+    assert len([r for r in recorded.requests if r[0] == "POST"]) == 2
+
+
+@pytest.mark.live
+def test_malformed_json_is_an_error_not_a_hang(backend_factory: Any) -> None:
+    backend: Backend = backend_factory("llamacpp")
+    with fault_proxy(backend.chat_url.removesuffix("/v1"), Fault(mode="malformed")) as (url, _):
+        chat = get_chat_model(
+            provider="openai", base_url=url + "/v1", model="smollm2", max_retries=0, timeout=10
+        )
+        start = time.monotonic()
+        with pytest.raises(Exception):  # noqa: B017 - the SDK's own decode error
+            chat.invoke("Say hi.")
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", ["llamacpp", "ollama"])
+def test_truncated_stream_is_an_error(backend_factory: Any, name: str) -> None:
+    """The connection drops mid-stream: an error, never a partial message as if complete."""
+    backend: Backend = backend_factory(name)
+    fault = Fault(mode="truncate", cut_after=600)
+    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, _):
+        chat = get_chat_model(
+            provider=backend.provider,
+            base_url=url + PROVIDER_PATH[backend.provider],
+            model=backend.chat_model,
+            max_tokens=200,
+            temperature=0,
+            max_retries=0,
+        )
+        with pytest.raises(StreamInterruptedError):
+            list(chat.stream("Write a long story about a dragon."))
+        # not streamed: the body is cut short, a connection error (a fallback would answer)
+        with pytest.raises(Exception) as caught:
+            chat.invoke("Write a long story about a dragon.")
+    assert is_unavailable(caught.value), repr(caught.value)
+
+
+@pytest.mark.live
+def test_server_killed_mid_stream(tmp_path: Path) -> None:
+    with throwaway_llama_server(tmp_path) as (url, pid):
+        chat = get_chat_model(
+            provider="openai",
+            base_url=url + "/v1",
+            model="smollm2",
+            max_tokens=3000,
+            temperature=0,
+            timeout=10,
+            max_retries=0,
+        )
+        start = time.monotonic()
+        chunks = 0
+
+        def consume() -> None:
+            nonlocal chunks
+            for _ in chat.stream("Write a very long story about a dragon."):
+                chunks += 1
+                if chunks == 5:
+                    os.killpg(pid, signal.SIGKILL)
+
+        with pytest.raises(StreamInterruptedError):
+            consume()
+        assert time.monotonic() - start < 10  # within the stall timeout, no hang
+        assert chunks >= 5
+
+
+@pytest.mark.live
+async def test_primary_killed_mid_run_nothing_lost(
+    tmp_path: Path, backend_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 requests, primary llama-server killed after 50: every one answered by someone."""
+    fallback: Backend = backend_factory("ollama")
+    with throwaway_llama_server(tmp_path) as (url, pid):
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("LLM_BASE_URL", url + "/v1")
+        monkeypatch.setenv("LLM_MODEL", "smollm2")
+        monkeypatch.setenv("LLM_MAX_RETRIES", "1")
+        monkeypatch.setenv("LLM_MAX_TOKENS", "2")
+        monkeypatch.setenv("LLM_TIMEOUT", "30")
+        monkeypatch.setenv("LLM_FALLBACK_PROVIDER", "ollama")
+        monkeypatch.setenv("OLLAMA_HOST", fallback.chat_url)
+        monkeypatch.setenv("OLLAMA_MODEL", fallback.chat_model)
+        chat = get_chat_model()
+        gate = asyncio.Semaphore(8)
+        done = 0
+
+        async def one(index: int) -> str:
+            nonlocal done
+            async with gate:
+                reply = await chat.ainvoke(f"Say the number {index}.")
+                done += 1
+                if done == 50:
+                    os.killpg(pid, signal.SIGKILL)
+                return str(reply.response_metadata["llmswitch_provider"])
+
+        served = await asyncio.gather(*(one(i) for i in range(200)))
+    counts = Counter(served)
+    print(f"\n200 requests, primary killed after 50: served by {dict(counts)}")  # noqa: T201
+    assert sum(counts.values()) == 200
+    assert counts["openai"] >= 50
+    assert counts["ollama"] >= 1
+
+
+@pytest.mark.live
+async def test_500_concurrent_requests_no_errors_no_leaked_sockets(backend_factory: Any) -> None:
+    backend: Backend = backend_factory("llamacpp")
+    chat = get_chat_model(**backend.chat_settings(), max_tokens=1, temperature=0)
+    await chat.ainvoke("warm up")
+    before = _open_sockets()
+    replies = await asyncio.gather(
+        *(chat.ainvoke(f"Say {i}.") for i in range(500)), return_exceptions=True
+    )
+    errors = [reply for reply in replies if isinstance(reply, BaseException)]
+    assert errors == []
+    # idle pooled connections expire after httpx's keep-alive expiry (5 s) and are closed
+    # the next time the pool is used
+    await asyncio.sleep(5.5)
+    await chat.ainvoke("settle")
+    after = _open_sockets()
+    print(f"\nsockets before {before}, after 500 concurrent + settle {after}")  # noqa: T201
+    assert after <= before
+
+
+@pytest.mark.live
+def test_embeddings_never_fall_back_across_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_llmswitch import ConfigurationError  # noqa: PLC0415
+
+    monkeypatch.setenv("EMBEDDINGS_PROVIDER", "vllm")
+    monkeypatch.setenv("EMBEDDINGS_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("EMBEDDINGS_MODEL", "all-MiniLM-L6-v2")
+    monkeypatch.setenv("EMBEDDINGS_FALLBACK_PROVIDER", "ollama")
+    monkeypatch.setenv("OLLAMA_EMBEDDING_MODEL", "nomic-embed-text")
+    with pytest.raises(ConfigurationError, match="EMBEDDINGS_FALLBACK_SAME_SPACE"):
+        get_embeddings()
