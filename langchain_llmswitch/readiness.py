@@ -99,7 +99,7 @@ def probe(endpoint: Endpoint, timeout: float = 2.0) -> Probe:
     except httpx.HTTPStatusError as error:
         reason = f"HTTP {error.response.status_code} from {error.request.url}"
         return _failed(reason, start, reachable=True)
-    except httpx.HTTPError as error:
+    except Exception as error:  # noqa: BLE001 - a probe reports, it never raises
         return _failed(f"{type(error).__name__}: {error}", start, reachable=False)
     seconds = time.perf_counter() - start
     if endpoint.model and not model_is_served(endpoint.model, models):
