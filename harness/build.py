@@ -407,6 +407,34 @@ def _build_minilm_gguf(target: Path) -> dict[str, str]:
     return {"gguf": str(target / MINILM_GGUF_NAME)}
 
 
+def _vision_model_script() -> Path:
+    return paths.PACKAGE_DIR / "vision_model.py"
+
+
+def smolvlm_tiny_dir() -> Path:
+    """Return the step folder of the tiny vision model (keyed by text model and script hash)."""
+    key = f"smolvlm-tiny-{smollm2_hf_dir().name}-{_short_hash(_vision_model_script())}"
+    return paths.models_dir() / key
+
+
+def smolvlm_tiny() -> Path:
+    """Return the HF folder of the tiny vision model (SmolLM2 text, random 2-layer vision)."""
+    return smolvlm_tiny_dir() / "model"
+
+
+def _build_smolvlm_tiny(target: Path) -> dict[str, str]:
+    run_logged(
+        [paths.venv_python(vllm_venv()), _vision_model_script(), smollm2_hf(), target / "model"],
+        _step_log("smolvlm-tiny"),
+        env={
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HOME": str(paths.cache_dir() / "hf-home"),
+        },
+    )
+    return {}
+
+
 # --------------------------------------------------------------------------- registry
 
 STEPS: Final[dict[str, Step]] = {
@@ -420,6 +448,7 @@ STEPS: Final[dict[str, Step]] = {
         Step("minilm-hf", minilm_hf_dir, _build_minilm_hf, ("tools-venv",)),
         Step("smollm2-hf", smollm2_hf_dir, _build_smollm2_hf, ("vllm-venv", "smollm2-gguf")),
         Step("minilm-gguf", minilm_gguf_dir, _build_minilm_gguf, ("tools-venv", "minilm-hf")),
+        Step("smolvlm-tiny", smolvlm_tiny_dir, _build_smolvlm_tiny, ("vllm-venv", "smollm2-hf")),
     )
 }
 

@@ -18,6 +18,7 @@ SERVER_NAMES: Final = (
     "ollama-proxy",
     "vllm-embed",
     "vllm-chat",
+    "vllm-vision",
 )
 
 HOST: Final = "127.0.0.1"
@@ -154,6 +155,22 @@ def _plan_vllm_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
     return LaunchPlan(argv, _vllm_env())
 
 
+def _plan_vllm_vision(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    structured = json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})
+    argv = _vllm_argv(
+        build.smolvlm_tiny(),
+        "smolvlm-tiny",
+        port,
+        "--max-model-len",
+        "2048",
+        "--structured-outputs-config",
+        structured,
+        "--limit-mm-per-prompt",
+        json.dumps({"image": 2}),
+    )
+    return LaunchPlan(argv, _vllm_env())
+
+
 # --------------------------------------------------------------------------- llama.cpp
 
 
@@ -242,6 +259,16 @@ SPECS: Final[dict[str, ServerSpec]] = {
             model="smollm2-135m",
             openai_suffix="/v1",
             plan=_plan_vllm_chat,
+        ),
+        ServerSpec(
+            name="vllm-vision",
+            steps=("vllm-venv", "smolvlm-tiny"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=240.0,
+            model="smolvlm-tiny",
+            openai_suffix="/v1",
+            plan=_plan_vllm_vision,
         ),
         ServerSpec(
             name="vllm-embed",

@@ -27,6 +27,7 @@ from langchain_llmswitch.factory import (
     get_vision_model,
     resolve_endpoint,
 )
+from langchain_llmswitch.images import ImageError, check_vision, image_message
 from langchain_llmswitch.providers import PROVIDERS
 
 try:
@@ -38,14 +39,17 @@ __all__ = [
     "PROVIDERS",
     "CapabilityError",
     "ConfigurationError",
+    "ImageError",
     "LLMSwitchError",
     "LLMSwitchSettings",
     "MissingDependencyError",
     "ProviderUnavailableError",
     "__version__",
+    "check_vision",
     "get_chat_model",
     "get_embeddings",
     "get_vision_model",
+    "image_message",
     "load_settings",
     "resolve_endpoint",
 ]

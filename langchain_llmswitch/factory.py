@@ -175,20 +175,32 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
 
     ``VISION_PROVIDER`` (legacy ``OCR_PROVIDER``), ``VISION_MODEL`` (legacy
     ``OLLAMA_VISION_MODEL``) and ``VISION_BASE_URL`` default to the chat settings.
+    Calls raise `CapabilityError` when the server answers that the model reads no images
+    (every model of this package does).
 
     Args:
         **overrides: As `get_chat_model`; ``provider``, ``model`` and ``base_url`` set the
-            vision ones.
+            vision ones. ``check=True`` also asks the server whether the model reads
+            images (`langchain_llmswitch.images.check_vision`, cached; a server that cannot
+            be asked is logged, never an error).
 
     Returns:
         A chat model for the vision endpoint.
+
+    Raises:
+        CapabilityError: With ``check=True``, the server says the model reads no images.
 
     Example:
         >>> vision = get_vision_model(provider="ollama", model="llava:7b")
         >>> vision.model
         'llava:7b'
     """
+    from langchain_llmswitch import images  # noqa: PLC0415 - only the vision factory needs it
+
+    check = bool(overrides.pop("check", False))
     model: BaseChatModel = _chain("vision", overrides)
+    if check:
+        images.check_vision(model)
     return model
 
 

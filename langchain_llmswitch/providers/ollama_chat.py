@@ -19,6 +19,7 @@ from pydantic import Field
 
 from langchain_llmswitch import structured
 from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
 
@@ -57,7 +58,13 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> ChatResult:
-        result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        try:
+            result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except Exception as error:
+            translated = capability_error_from(error, self.model)
+            if translated is None:
+                raise
+            raise translated from error
         if not (result.generations[0].generation_info or {}).get("done"):
             raise self._interrupted(None, -1)
         return result
@@ -69,7 +76,15 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> ChatResult:
-        result = await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        try:
+            result = await super()._agenerate(
+                messages, stop=stop, run_manager=run_manager, **kwargs
+            )
+        except Exception as error:
+            translated = capability_error_from(error, self.model)
+            if translated is None:
+                raise
+            raise translated from error
         if not (result.generations[0].generation_info or {}).get("done"):
             raise self._interrupted(None, -1)
         return result
@@ -90,7 +105,10 @@ class SwitchChatOllama(ChatOllama):
         except Exception as error:
             if chunks and is_unavailable(error):
                 raise self._interrupted(error, chunks) from error
-            raise
+            translated = capability_error_from(error, self.model)
+            if translated is None:
+                raise
+            raise translated from error
         if not done:
             raise self._interrupted(None, chunks)
 
@@ -112,7 +130,10 @@ class SwitchChatOllama(ChatOllama):
         except Exception as error:
             if chunks and is_unavailable(error):
                 raise self._interrupted(error, chunks) from error
-            raise
+            translated = capability_error_from(error, self.model)
+            if translated is None:
+                raise
+            raise translated from error
         if not done:
             raise self._interrupted(None, chunks)
 

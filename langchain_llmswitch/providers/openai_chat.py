@@ -24,6 +24,7 @@ from pydantic import Field, SecretStr
 from langchain_llmswitch import structured
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.images import capability_error_from
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -82,6 +83,12 @@ class SwitchChatOpenAI(ChatOpenAI):
         )
         return StreamInterruptedError(msg)
 
+    def _translated(self, error: Exception) -> Exception | None:
+        """Our clearer error for a server's answer, or None to let the original through."""
+        if isinstance(error, openai.NotFoundError):
+            return self._not_found(error)
+        return capability_error_from(error, str(self.model_name))
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -91,8 +98,11 @@ class SwitchChatOpenAI(ChatOpenAI):
     ) -> ChatResult:
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._not_found(error) from error
+        except Exception as error:
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     async def _agenerate(
         self,
@@ -103,8 +113,11 @@ class SwitchChatOpenAI(ChatOpenAI):
     ) -> ChatResult:
         try:
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._not_found(error) from error
+        except Exception as error:
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     def _stream(
         self,
@@ -119,12 +132,13 @@ class SwitchChatOpenAI(ChatOpenAI):
                 finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
                 chunks += 1
                 yield chunk
-        except openai.NotFoundError as error:
-            raise self._not_found(error) from error
         except Exception as error:
             if chunks and is_unavailable(error):
                 raise self._interrupted(error, chunks) from error
-            raise
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
         if not finished:
             raise self._interrupted(None, chunks)
 
@@ -143,12 +157,13 @@ class SwitchChatOpenAI(ChatOpenAI):
                 finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
                 chunks += 1
                 yield chunk
-        except openai.NotFoundError as error:
-            raise self._not_found(error) from error
         except Exception as error:
             if chunks and is_unavailable(error):
                 raise self._interrupted(error, chunks) from error
-            raise
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
         if not finished:
             raise self._interrupted(None, chunks)
 
