@@ -10,11 +10,9 @@ in the fast suite with ``-m "not live"``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,7 +43,6 @@ BACKENDS: dict[str, dict[str, str]] = {
     },
 }
 REPLAY_URL = "http://127.0.0.1:9"  # never contacted: vcr answers
-KEPT_RESPONSE_HEADERS = {"content-type"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -149,65 +146,12 @@ def backend(request: pytest.FixtureRequest, backend_factory: Callable[[str], Bac
     return backend_factory(str(request.param))
 
 
-# --- cassettes ------------------------------------------------------------------------------
-
-
-def _scrub_request(request: Any) -> Any:
-    request.headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
-    # host-independent: every server is recorded as one placeholder host
-    path_start = request.uri.find("/", request.uri.find("//") + 2)
-    request.uri = "http://llmswitch-test-server" + request.uri[path_start:]
-    return request
-
-
-_LOCAL_PATHS = sorted(
-    {str(Path.home()), os.environ.get("LLMSWITCH_CACHE_DIR", "") or str(Path.home())},
-    key=len,
-    reverse=True,
-)
-
-
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    response["headers"] = {
-        k: v for k, v in response.get("headers", {}).items() if k.lower() in KEPT_RESPONSE_HEADERS
-    }
-    body = response.get("body", {}).get("string")
-    if isinstance(body, bytes | str):
-        text = body.decode() if isinstance(body, bytes) else body
-        for path in _LOCAL_PATHS:
-            text = text.replace(path, "/local-path")
-        response["body"]["string"] = text.encode() if isinstance(body, bytes) else text
-    return response
-
-
-def _json_body(r1: Any, r2: Any) -> None:
-    def load(body: Any) -> Any:
-        if not body:
-            return None
-        text = body.decode() if isinstance(body, bytes) else body
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-    assert load(r1.body) == load(r2.body), "request bodies differ"
+# --- cassettes: the package's own pytest plugin gives the vcr configuration ------------------
 
 
 @pytest.fixture(scope="session")
-def vcr_config() -> dict[str, Any]:
-    return {
-        "match_on": ["method", "path", "query", "json_body"],
-        "before_record_request": _scrub_request,
-        "before_record_response": _scrub_response,
-        "decode_compressed_response": True,
-        "ignore_localhost": False,
-        "allow_playback_repeats": False,
-        "record_on_exception": False,
-    }
-
-
-def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    vcr.register_matcher("json_body", _json_body)
+def vcr_config(llmswitch_vcr_config: dict[str, Any]) -> dict[str, Any]:
+    return llmswitch_vcr_config
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,150 @@
+"""A pytest plugin for users' own tests (registered through the ``pytest11`` entry point).
+
+Fixtures:
+    ``llmswitch_chat_model``: the configured chat model (``get_chat_model()``), once per
+        provider named by ``--llmswitch-providers`` (default: the configured provider).
+    ``llmswitch_embeddings``: the configured embeddings, likewise.
+    ``llmswitch_provider``: the provider name of the current parametrisation.
+    ``llmswitch_vcr_config``: a vcrpy configuration for recording chains against your own
+        servers and replaying them in CI: every request header dropped but content-type,
+        one placeholder host (so a cassette recorded against ``127.0.0.1:PORT`` replays
+        anywhere), request bodies compared as JSON, response headers dropped, local servers
+        recorded (``ignore_localhost`` off).
+
+Use with pytest-recording::
+
+    # conftest.py
+    @pytest.fixture(scope="module")
+    def vcr_config(llmswitch_vcr_config):
+        return llmswitch_vcr_config
+
+    # test_chain.py
+    @pytest.mark.vcr
+    def test_summary(llmswitch_chat_model):
+        assert llmswitch_chat_model.invoke("Say hi").content
+
+    $ pytest --llmswitch-providers=vllm,ollama --record-mode=once   # record
+    $ pytest --record-mode=none                                       # replay in CI
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["llmswitch_vcr_config", "scrub_request", "scrub_response"]
+
+PLACEHOLDER_HOST = "http://llmswitch-test-server"
+_KEPT_HEADERS = frozenset({"content-type"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--llmswitch-providers``."""
+    group = parser.getgroup("llmswitch")
+    group.addoption(
+        "--llmswitch-providers",
+        default="",
+        help="comma-separated providers to run llmswitch_* fixtures against "
+        "(default: the configured LLM_PROVIDER)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise the llmswitch fixtures over the providers asked for."""
+    wanted = {"llmswitch_chat_model", "llmswitch_embeddings", "llmswitch_provider"}
+    if not wanted & set(metafunc.fixturenames):
+        return
+    option = str(metafunc.config.getoption("--llmswitch-providers") or "")
+    providers = [name.strip() for name in option.split(",") if name.strip()] or [""]
+    ids = [name or "configured" for name in providers]
+    metafunc.parametrize("llmswitch_provider", providers, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def llmswitch_provider(request: pytest.FixtureRequest) -> str:
+    """The provider of this run ("" means the configured one)."""
+    return str(getattr(request, "param", ""))
+
+
+@pytest.fixture
+def llmswitch_chat_model(llmswitch_provider: str) -> Any:  # noqa: ANN401 - a chat model
+    """The chat model the configuration names, for the provider of this run."""
+    from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - keep plugin import cheap
+
+    return get_chat_model(provider=llmswitch_provider or None)
+
+
+@pytest.fixture
+def llmswitch_embeddings(llmswitch_provider: str) -> Any:  # noqa: ANN401 - embeddings
+    """The embeddings the configuration names, for the provider of this run."""
+    from langchain_llmswitch import get_embeddings  # noqa: PLC0415
+
+    return get_embeddings(provider=llmswitch_provider or None)
+
+
+def scrub_request(request: Any) -> Any:  # noqa: ANN401 - a vcrpy request
+    """Drop every request header but content-type; record one placeholder host."""
+    request.headers = {k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS}
+    path_start = request.uri.find("/", request.uri.find("//") + 2)
+    request.uri = PLACEHOLDER_HOST + (request.uri[path_start:] if path_start > 0 else "/")
+    return request
+
+
+def _local_paths() -> list[str]:
+    return sorted({str(Path.home()), str(Path.cwd())}, key=len, reverse=True)
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Drop response headers but content-type; replace local paths in bodies."""
+    headers = response.get("headers", {})
+    response["headers"] = {k: v for k, v in headers.items() if k.lower() in _KEPT_HEADERS}
+    body = response.get("body", {}).get("string")
+    if isinstance(body, bytes | str):
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        for path in _local_paths():
+            if len(path) > 1:
+                text = text.replace(path, "/local-path")
+        response["body"]["string"] = text.encode() if isinstance(body, bytes) else text
+    return response
+
+
+def _json_body(first: Any, second: Any) -> None:  # noqa: ANN401 - vcrpy requests
+    def load(body: Any) -> Any:  # noqa: ANN401
+        if not body:
+            return None
+        text = body.decode() if isinstance(body, bytes) else body
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    if load(first.body) != load(second.body):
+        msg = "request bodies differ"
+        raise AssertionError(msg)
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ANN401, ARG001 - the hook's signature
+    """Register the JSON body matcher with pytest-recording's vcr."""
+    vcr.register_matcher("json_body", _json_body)
+
+
+def vcr_settings() -> dict[str, Any]:
+    """The vcrpy configuration (also usable without pytest-recording)."""
+    return {
+        "match_on": ["method", "path", "query", "json_body"],
+        "before_record_request": scrub_request,
+        "before_record_response": scrub_response,
+        "decode_compressed_response": True,
+        "ignore_localhost": False,
+        "allow_playback_repeats": False,
+        "record_on_exception": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def llmswitch_vcr_config() -> dict[str, Any]:
+    """The vcrpy configuration described in this module's docstring."""
+    return vcr_settings()
