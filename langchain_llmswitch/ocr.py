@@ -101,7 +101,7 @@ def _png(width: int, height: int, stride: int, channels: int, pixels: bytes) -> 
 
 def _pdfium() -> Any:  # noqa: ANN401 - the pypdfium2 module
     try:
-        import pypdfium2  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+        import pypdfium2  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: PLC0415
     except ModuleNotFoundError as error:
         if error.name == "pypdfium2":
             raise PdfRendererMissingError from error
