@@ -438,18 +438,22 @@ def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]: 
         The JSON schema (with a ``title``, which OpenAI-style servers need as a name), and
         a function that validates the parsed JSON into the value to return.
     """
+    from langchain_core.utils.function_calling import convert_to_json_schema  # noqa: PLC0415
     from pydantic import BaseModel, TypeAdapter  # noqa: PLC0415
+    from pydantic.v1 import BaseModel as BaseModelV1  # noqa: PLC0415
 
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        return schema.model_json_schema(), schema.model_validate
     if isinstance(schema, dict):
         json_schema = dict(schema)
         json_schema.setdefault("title", "output")
         return json_schema, lambda value: value
-    from langchain_core.utils.function_calling import convert_to_json_schema  # noqa: PLC0415
-
+    # the schema LangChain itself would send (and report to callbacks and tracing)
+    converted = convert_to_json_schema(schema)
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return converted, schema.model_validate
+    if isinstance(schema, type) and issubclass(schema, BaseModelV1):
+        return converted, schema.parse_obj
     adapter: TypeAdapter[Any] = TypeAdapter(schema)
-    return convert_to_json_schema(schema), adapter.validate_python
+    return converted, adapter.validate_python
 
 
 def _raw_text(message: Any) -> str:  # noqa: ANN401 - an AIMessage or None
@@ -496,6 +500,7 @@ def validated_structured_output(
     """
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415 - heavy
     from pydantic import ValidationError  # noqa: PLC0415
+    from pydantic.v1 import ValidationError as ValidationErrorV1  # noqa: PLC0415
 
     def judge(result: dict[str, Any]) -> dict[str, Any]:
         raw = result.get("raw")
@@ -520,7 +525,7 @@ def validated_structured_output(
         if not problems:
             try:
                 return {"raw": raw, "parsed": validate(parsed), "parsing_error": None}
-            except ValidationError as invalid:
+            except (ValidationError, ValidationErrorV1) as invalid:
                 problems = [str(item["msg"]) + f" at {item['loc']}" for item in invalid.errors()]
         failure = StructuredOutputError("; ".join(problems), text)
         return {"raw": raw, "parsed": None, "parsing_error": failure}

@@ -7,7 +7,9 @@ import re
 from typing import Any, Literal
 
 import pytest
+from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field
+from pydantic.v1 import BaseModel as BaseModelV1
 from typing_extensions import TypedDict
 
 from langchain_llmswitch import CapabilityError, resolve_endpoint
@@ -17,6 +19,7 @@ from langchain_llmswitch.structured import (
     StructuredOutputError,
     check_json_schema,
     constrained,
+    prepare_schema,
     translate_legacy,
 )
 
@@ -312,3 +315,24 @@ def test_constraint_check_regex_is_full_match() -> None:
         Constraint("regex", "[a-z]+").check("abc1")
     assert Constraint("regex", "[a-z]+").check("abc") == "abc"
     assert re.fullmatch("[a-z]+", "abc")
+
+
+def test_schema_sent_is_langchains_own_conversion() -> None:
+    """Callbacks and tracing see the schema LangChain itself would send (no field titles)."""
+    sent, validate = prepare_schema(Analysis)
+    assert sent == convert_to_json_schema(Analysis)
+    assert "title" not in sent["properties"]["grade"]
+    assert validate({"grade": "A", "strengths": [], "improvements": []}).grade == "A"
+
+
+@pytest.mark.parametrize("provider", sorted(ENDPOINTS))
+def test_pydantic_v1_models_work(provider: str) -> None:
+    class Joke(BaseModelV1):
+        setup: str
+        punchline: str
+
+    chat, _ = _model(provider, '{"setup": "a", "punchline": "b"}')
+    assert chat.with_structured_output(Joke).invoke("joke") == Joke(setup="a", punchline="b")
+    chat, _ = _model(provider, '{"setup": "a"}')
+    with pytest.raises(StructuredOutputError, match="punchline"):
+        chat.with_structured_output(Joke).invoke("joke")

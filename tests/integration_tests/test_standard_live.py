@@ -1,0 +1,240 @@
+"""langchain-tests standard integration suites on the models our factory builds, per backend.
+
+Each class builds exactly what `get_chat_model()` / `get_embeddings()` would: the provider
+spec's chat/embeddings class with its constructor arguments for an endpoint resolved from
+our settings, pointed at the harness's running servers (``--live`` only; the URLs come from
+the servers the session started). Generation is greedy and short (``MAX_TOKENS``).
+
+Capability flags say what these servers do with SmolLM2-135M-Instruct:
+
+- tool calling: none of them. vLLM runs without ``--enable-auto-tool-choice`` and
+  ``--tool-call-parser`` (HTTP 400 for ``auto``, ``required`` and a named function);
+  llama-server runs without ``--jinja`` (its ``/props`` say ``supports_tools: false``; tools
+  are dropped from the prompt and never parsed); ollama-proxy-plus discards tool calls.
+- structured output (JSON schema) and JSON mode: all three enforce them (vLLM xgrammar,
+  llama.cpp grammars, the proxy forwards Ollama's ``format``).
+- images, audio, PDF: no server takes them.
+- usage metadata: tokens on vLLM and llama.cpp; words counted as tokens on the proxy.
+- model override: each server serves one chat model.
+
+A standard test that the tiny model or a server cannot pass is an override marked
+``xfail`` (strict) with the reason; nothing else is overridden.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pytest
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_tests.integration_tests import (
+    ChatModelIntegrationTests,
+    EmbeddingsIntegrationTests,
+)
+
+from langchain_llmswitch.config import load_settings
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.resolution import resolve
+
+from . import conftest
+
+pytestmark = pytest.mark.live
+
+MAX_TOKENS = 48
+"""Every generation is short: the CPU is shared and vLLM's CPU build is slow."""
+
+SCHEMA_TYPES = ["pydantic", "typeddict", "json_schema"]
+
+# Greedy SmolLM2-135M under a constraint falls into a loop and never closes the JSON.
+VLLM_SCHEMA_LOOP = (
+    "SmolLM2-135M on vLLM (greedy, xgrammar without whitespace) loops inside the first "
+    'string of the enforced schema, output {"setup":"Situ pakai, sampu, sampu, ... until the '
+    f"{MAX_TOKENS}-token limit: finish_reason length, the JSON is never closed"
+)
+VLLM_OPTIONAL_LOOP = (
+    'SmolLM2-135M on vLLM loops in the enforced schema, output {"setup":"no, no, no, ... '
+    f"until the {MAX_TOKENS}-token limit: the JSON is never closed"
+)
+VLLM_JSON_MODE = (
+    "JSON mode (json_object, no schema): SmolLM2-135M on vLLM nests "
+    '{"setup":{"setup":{"setup":... until the token limit: never a {setup, punchline} object'
+)
+LLAMA_OPTIONAL_LOOP = (
+    "SmolLM2-135M on llama-server, asked for a joke setup without punchline, writes "
+    '{"setup": "A cat is a cat, a cat is a cat, ... until the '
+    f"{MAX_TOKENS}-token limit: the JSON is never closed"
+)
+LLAMA_JSON_MODE = (
+    "JSON mode (json_object, no schema): SmolLM2-135M on llama-server writes "
+    '{"setup":{"punchline":"The cat was a cat, and the cat was a cat, ... until the '
+    "token limit: wrong shape and never closed"
+)
+PROXY_NOTE = (
+    " (same llama-server behind ollama-proxy-plus, which reports done_reason stop even "
+    "when num_predict cut the answer, so the cut shows as invalid JSON)"
+)
+
+
+def _server_url(backend: str, role: str) -> str:
+    name = conftest.BACKENDS[backend][role]
+    info = conftest._LIVE_SERVERS.get(name)
+    assert info is not None, f"server {name} is not running: run pytest with --live"
+    return str(info.openai_url)
+
+
+def _chat_settings(backend: str) -> dict[str, Any]:
+    spec = conftest.BACKENDS[backend]
+    return {
+        "provider": spec["provider"],
+        "base_url": _server_url(backend, "chat"),
+        "model": spec["chat_model"],
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+    }
+
+
+def _embeddings_settings(backend: str) -> dict[str, Any]:
+    spec = conftest.BACKENDS[backend]
+    return {
+        "embeddings_provider": spec["provider"],
+        "embeddings_base_url": _server_url(backend, "embed"),
+        "embeddings_model": spec["embed_model"],
+    }
+
+
+class _Chat(ChatModelIntegrationTests):
+    """The class and constructor arguments `get_chat_model(**settings)` uses."""
+
+    backend = ""
+
+    @property
+    def provider(self) -> str:
+        return conftest.BACKENDS[self.backend]["provider"]
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return PROVIDERS[self.provider].load_chat_class()
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        endpoint = resolve(load_settings(**_chat_settings(self.backend)), "chat")
+        return PROVIDERS[self.provider].chat_kwargs(endpoint)
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return False  # no server here returns tool calls (module docstring)
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return True
+
+    @property
+    def supports_model_override(self) -> bool:
+        return False  # one chat model per server
+
+
+class _Embeddings(EmbeddingsIntegrationTests):
+    """The class and constructor arguments `get_embeddings(**settings)` uses."""
+
+    backend = ""
+
+    @property
+    def provider(self) -> str:
+        return conftest.BACKENDS[self.backend]["provider"]
+
+    @property
+    def embeddings_class(self) -> type[Embeddings]:
+        return PROVIDERS[self.provider].load_embeddings_class()
+
+    @property
+    def embedding_model_params(self) -> dict[str, Any]:
+        endpoint = resolve(load_settings(**_embeddings_settings(self.backend)), "embeddings")
+        return PROVIDERS[self.provider].embeddings_kwargs(endpoint)
+
+
+# --- vLLM ------------------------------------------------------------------------------------
+
+
+class TestVLLMChatStandard(_Chat):
+    backend = "vllm"
+
+    @pytest.mark.xfail(reason=VLLM_SCHEMA_LOOP, strict=True)
+    @pytest.mark.parametrize("schema_type", SCHEMA_TYPES)
+    def test_structured_output(
+        self,
+        model: BaseChatModel,
+        schema_type: Literal["pydantic", "typeddict", "json_schema"],
+    ) -> None:
+        super().test_structured_output(model, schema_type)
+
+    @pytest.mark.xfail(reason=VLLM_SCHEMA_LOOP, strict=True)
+    @pytest.mark.parametrize("schema_type", SCHEMA_TYPES)
+    async def test_structured_output_async(
+        self,
+        model: BaseChatModel,
+        schema_type: Literal["pydantic", "typeddict", "json_schema"],
+    ) -> None:
+        await super().test_structured_output_async(model, schema_type)
+
+    @pytest.mark.xfail(reason=VLLM_SCHEMA_LOOP, strict=True)
+    def test_structured_output_pydantic_2_v1(self, model: BaseChatModel) -> None:
+        super().test_structured_output_pydantic_2_v1(model)
+
+    @pytest.mark.xfail(reason=VLLM_OPTIONAL_LOOP, strict=True)
+    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
+        super().test_structured_output_optional_param(model)
+
+    @pytest.mark.xfail(reason=VLLM_JSON_MODE, strict=True)
+    def test_json_mode(self, model: BaseChatModel) -> None:
+        super().test_json_mode(model)
+
+
+class TestVLLMEmbeddingsStandard(_Embeddings):
+    backend = "vllm"
+
+
+# --- llama.cpp llama-server (provider openai) ------------------------------------------------
+
+
+class TestLlamaCppChatStandard(_Chat):
+    backend = "llamacpp"
+
+    @pytest.mark.xfail(reason=LLAMA_OPTIONAL_LOOP, strict=True)
+    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
+        super().test_structured_output_optional_param(model)
+
+    @pytest.mark.xfail(reason=LLAMA_JSON_MODE, strict=True)
+    def test_json_mode(self, model: BaseChatModel) -> None:
+        super().test_json_mode(model)
+
+
+class TestLlamaCppEmbeddingsStandard(_Embeddings):
+    backend = "llamacpp"
+
+
+# --- Ollama API (ollama-proxy-plus in front of llama-server) ----------------------------------
+
+
+class TestOllamaChatStandard(_Chat):
+    backend = "ollama"
+
+    @pytest.mark.xfail(reason=LLAMA_OPTIONAL_LOOP + PROXY_NOTE, strict=True)
+    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
+        super().test_structured_output_optional_param(model)
+
+    @pytest.mark.xfail(reason=LLAMA_JSON_MODE + PROXY_NOTE, strict=True)
+    def test_json_mode(self, model: BaseChatModel) -> None:
+        super().test_json_mode(model)
+
+
+class TestOllamaEmbeddingsStandard(_Embeddings):
+    backend = "ollama"
