@@ -18,10 +18,16 @@ from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from langchain_llmswitch import structured
-from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.fallback import StreamInterruptedError
+from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
 from langchain_llmswitch.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
+
+
+def _done(chunk: ChatGenerationChunk) -> bool:
+    """An Ollama stream is complete once a chunk says ``done``."""
+    return bool((chunk.generation_info or {}).get("done"))
 
 
 class SwitchChatOllama(ChatOllama):
@@ -42,14 +48,19 @@ class SwitchChatOllama(ChatOllama):
         structured.translate_legacy(self.llmswitch_provider, kwargs)
         return super()._chat_params(messages, stop, **kwargs)
 
-    def _interrupted(self, error: BaseException | None, chunks: int) -> StreamInterruptedError:
-        cause = f": {type(error).__name__}: {error}" if error else ""
-        after = f" after {chunks} chunks" if chunks >= 0 else ""
-        msg = (
-            f"the stream from ollama at {self.base_url} broke{after}, before the server said "
-            f"it was done{cause}"
-        )
-        return StreamInterruptedError(msg)
+    def _translated(self, error: Exception) -> Exception | None:
+        """Our clearer error for a server's answer, or None to let the original through."""
+        return capability_error_from(error, self.model)
+
+    def _complete(self, result: ChatResult) -> ChatResult:
+        # ChatOllama streams even an invoke; an answer without `done` was cut short
+        if not (result.generations[0].generation_info or {}).get("done"):
+            msg = (
+                f"the answer from ollama at {self.base_url} ended before the server said it "
+                "was done"
+            )
+            raise StreamInterruptedError(msg)
+        return result
 
     def _generate(
         self,
@@ -58,16 +69,9 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> ChatResult:
-        try:
+        with translated(self._translated):
             result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except Exception as error:
-            translated = capability_error_from(error, self.model)
-            if translated is None:
-                raise
-            raise translated from error
-        if not (result.generations[0].generation_info or {}).get("done"):
-            raise self._interrupted(None, -1)
-        return result
+        return self._complete(result)
 
     async def _agenerate(
         self,
@@ -76,18 +80,11 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> ChatResult:
-        try:
+        with translated(self._translated):
             result = await super()._agenerate(
                 messages, stop=stop, run_manager=run_manager, **kwargs
             )
-        except Exception as error:
-            translated = capability_error_from(error, self.model)
-            if translated is None:
-                raise
-            raise translated from error
-        if not (result.generations[0].generation_info or {}).get("done"):
-            raise self._interrupted(None, -1)
-        return result
+        return self._complete(result)
 
     def _stream(
         self,
@@ -96,21 +93,12 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> Iterator[ChatGenerationChunk]:
-        chunks, done = 0, False
-        try:
-            for chunk in super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
-                done = done or bool((chunk.generation_info or {}).get("done"))
-                chunks += 1
-                yield chunk
-        except Exception as error:
-            if chunks and is_unavailable(error):
-                raise self._interrupted(error, chunks) from error
-            translated = capability_error_from(error, self.model)
-            if translated is None:
-                raise
-            raise translated from error
-        if not done:
-            raise self._interrupted(None, chunks)
+        yield from guard_stream(
+            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+            complete=_done,
+            where=f"ollama at {self.base_url}",
+            translate=self._translated,
+        )
 
     async def _astream(
         self,
@@ -119,23 +107,13 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
     ) -> AsyncIterator[ChatGenerationChunk]:
-        chunks, done = 0, False
-        try:
-            async for chunk in super()._astream(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            ):
-                done = done or bool((chunk.generation_info or {}).get("done"))
-                chunks += 1
-                yield chunk
-        except Exception as error:
-            if chunks and is_unavailable(error):
-                raise self._interrupted(error, chunks) from error
-            translated = capability_error_from(error, self.model)
-            if translated is None:
-                raise
-            raise translated from error
-        if not done:
-            raise self._interrupted(None, chunks)
+        async for chunk in aguard_stream(
+            super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
+            complete=_done,
+            where=f"ollama at {self.base_url}",
+            translate=self._translated,
+        ):
+            yield chunk
 
     def with_structured_output(
         self,

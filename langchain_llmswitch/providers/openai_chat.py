@@ -23,10 +23,15 @@ from pydantic import Field, SecretStr
 
 from langchain_llmswitch import structured
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
 from langchain_llmswitch.images import capability_error_from
 
 __all__ = ["SwitchChatOpenAI"]
+
+
+def _finished(chunk: ChatGenerationChunk) -> bool:
+    """An OpenAI-protocol stream is complete once a chunk carries a finish reason."""
+    return bool((chunk.generation_info or {}).get("finish_reason"))
 
 
 class SwitchChatOpenAI(ChatOpenAI):
@@ -75,14 +80,6 @@ class SwitchChatOpenAI(ChatOpenAI):
         )
         return ModelNotFoundError(msg, served=served)
 
-    def _interrupted(self, error: BaseException | None, chunks: int) -> StreamInterruptedError:
-        cause = f": {type(error).__name__}: {error}" if error else ""
-        msg = (
-            f"the stream from {self.llmswitch_provider} at {self.openai_api_base} broke after "
-            f"{chunks} chunks, before the server said it was complete{cause}"
-        )
-        return StreamInterruptedError(msg)
-
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""
         if isinstance(error, openai.NotFoundError):
@@ -96,13 +93,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
     ) -> ChatResult:
-        try:
+        with translated(self._translated):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except Exception as error:
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
 
     async def _agenerate(
         self,
@@ -111,13 +103,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
     ) -> ChatResult:
-        try:
+        with translated(self._translated):
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except Exception as error:
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
 
     def _stream(
         self,
@@ -126,21 +113,12 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
     ) -> Iterator[ChatGenerationChunk]:
-        chunks, finished = 0, False
-        try:
-            for chunk in super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
-                finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
-                chunks += 1
-                yield chunk
-        except Exception as error:
-            if chunks and is_unavailable(error):
-                raise self._interrupted(error, chunks) from error
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
-        if not finished:
-            raise self._interrupted(None, chunks)
+        yield from guard_stream(
+            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+            complete=_finished,
+            where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+            translate=self._translated,
+        )
 
     async def _astream(
         self,
@@ -149,23 +127,13 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
     ) -> AsyncIterator[ChatGenerationChunk]:
-        chunks, finished = 0, False
-        try:
-            async for chunk in super()._astream(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            ):
-                finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
-                chunks += 1
-                yield chunk
-        except Exception as error:
-            if chunks and is_unavailable(error):
-                raise self._interrupted(error, chunks) from error
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
-        if not finished:
-            raise self._interrupted(None, chunks)
+        async for chunk in aguard_stream(
+            super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
+            complete=_finished,
+            where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+            translate=self._translated,
+        ):
+            yield chunk
 
     def _get_request_payload(
         self,

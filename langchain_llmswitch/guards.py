@@ -1,0 +1,117 @@
+"""What every chat model of this package does around a server call, written once.
+
+- `translated`: a server's answer becomes our clearer error (an unknown model becomes
+  `ModelNotFoundError`, "no images here" becomes `CapabilityError`), or passes unchanged;
+- `guard_stream` / `aguard_stream`: a stream must end with the server saying it is
+  complete; one that breaks after its first chunk, or simply ends early, raises
+  `StreamInterruptedError` instead of passing a partial message off as complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+
+from langchain_core.outputs import ChatGenerationChunk
+
+from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+
+__all__ = ["Translate", "aguard_stream", "guard_stream", "translated"]
+
+Translate = Callable[[Exception], Exception | None]
+"""Returns the error to raise instead, or None to let the original through."""
+
+
+@contextmanager
+def translated(translate: Translate) -> Iterator[None]:
+    """Raise ``translate(error)`` instead of an error that it recognises.
+
+    Args:
+        translate: The model's translation of server errors.
+
+    Example:
+        >>> with translated(lambda error: None):
+        ...     pass
+    """
+    try:
+        yield
+    except Exception as error:
+        replacement = translate(error)
+        if replacement is None:
+            raise
+        raise replacement from error
+
+
+def _broken(where: str, error: BaseException | None, chunks: int) -> StreamInterruptedError:
+    cause = f": {type(error).__name__}: {error}" if error else ""
+    msg = (
+        f"the stream from {where} broke after {chunks} chunks, before the server said it "
+        f"was complete{cause}"
+    )
+    return StreamInterruptedError(msg)
+
+
+def guard_stream(
+    chunks: Iterator[ChatGenerationChunk],
+    *,
+    complete: Callable[[ChatGenerationChunk], bool],
+    where: str,
+    translate: Translate,
+) -> Iterator[ChatGenerationChunk]:
+    """Pass the chunks through; raise if the stream breaks or ends before it is complete.
+
+    Args:
+        chunks: The model's own stream.
+        complete: Whether a chunk says the answer is complete (a finish reason, ``done``).
+        where: The provider and URL, for the message.
+        translate: The model's translation of server errors.
+
+    Yields:
+        The chunks.
+    """
+    count, finished = 0, False
+    with translated(translate):
+        try:
+            for chunk in chunks:
+                finished = finished or complete(chunk)
+                count += 1
+                yield chunk
+        except Exception as error:
+            if count and is_unavailable(error):
+                raise _broken(where, error, count) from error
+            raise
+    if not finished:
+        raise _broken(where, None, count)
+
+
+async def aguard_stream(
+    chunks: AsyncIterator[ChatGenerationChunk],
+    *,
+    complete: Callable[[ChatGenerationChunk], bool],
+    where: str,
+    translate: Translate,
+) -> AsyncIterator[ChatGenerationChunk]:
+    """The asynchronous `guard_stream`.
+
+    Args:
+        chunks: The model's own stream.
+        complete: Whether a chunk says the answer is complete.
+        where: The provider and URL, for the message.
+        translate: The model's translation of server errors.
+
+    Yields:
+        The chunks.
+    """
+    count, finished = 0, False
+    with translated(translate):
+        try:
+            async for chunk in chunks:
+                finished = finished or complete(chunk)
+                count += 1
+                yield chunk
+        except Exception as error:
+            if count and is_unavailable(error):
+                raise _broken(where, error, count) from error
+            raise
+    if not finished:
+        raise _broken(where, None, count)
