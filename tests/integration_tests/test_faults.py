@@ -252,6 +252,40 @@ def test_truncated_stream_is_an_error(backend_factory: Any, name: str) -> None:
 
 
 @pytest.mark.live
+@pytest.mark.parametrize("name", ["vllm", "llamacpp", "ollama"])
+def test_stream_stalled_mid_way_ends_within_the_timeout(backend_factory: Any, name: str) -> None:
+    """Chunks arrive, then nothing (connection open): the per-read timeout is a per-chunk
+    stall timeout; the stream ends with StreamInterruptedError within 10% of it."""
+    backend: Backend = backend_factory(name)
+    fault = Fault(mode="stall_after", cut_after=2000)
+    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, _):
+        chat = get_chat_model(
+            provider=backend.provider,
+            base_url=url + PROVIDER_PATH[backend.provider],
+            model=backend.chat_model,
+            max_tokens=200,
+            temperature=0,
+            timeout=6,  # room for a first token on a busy machine
+            max_retries=0,
+        )
+        chunks = 0
+        last_chunk = time.monotonic()
+
+        def consume() -> None:
+            nonlocal chunks, last_chunk
+            for _ in chat.stream("Write a long story about a dragon."):
+                chunks += 1
+                last_chunk = time.monotonic()
+
+        with pytest.raises(StreamInterruptedError) as caught:
+            consume()
+        stalled_for = time.monotonic() - last_chunk
+    assert chunks >= 1, "the stall came before the first chunk"
+    assert 5.4 <= stalled_for <= 6.6, stalled_for
+    assert "chunks" in str(caught.value)
+
+
+@pytest.mark.live
 def test_server_killed_mid_stream(tmp_path: Path) -> None:
     with throwaway_llama_server(tmp_path) as (url, pid):
         chat = get_chat_model(

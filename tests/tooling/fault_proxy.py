@@ -7,7 +7,9 @@ One request per connection (the proxy answers with ``Connection: close``). Modes
   requests, then pass;
 - ``malformed``: answer 200 with a body that is not JSON;
 - ``truncate``: relay the upstream answer but cut the connection after ``cut_after``
-  body bytes (a stream that breaks mid-way).
+  body bytes (a stream that breaks mid-way);
+- ``stall_after``: relay ``cut_after`` body bytes, then hold the connection open and send
+  nothing more (a server that hangs mid-stream).
 Every request (method, path, headers) is recorded.
 """
 
@@ -74,7 +76,9 @@ def _respond(conn: socket.socket, status: int, body: bytes, headers: dict[str, s
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
 
 
-def _relay(conn: socket.socket, request: bytes, upstream: str, cut_after: int | None) -> None:
+def _relay(
+    conn: socket.socket, request: bytes, upstream: str, cut_after: int | None, hang: bool = False
+) -> None:
     parts = urlsplit(upstream)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     with socket.create_connection((host, port), timeout=300) as up:
@@ -101,6 +105,8 @@ def _relay(conn: socket.socket, request: bytes, upstream: str, cut_after: int | 
             conn.sendall(chunk[:room])
             sent_body += min(len(chunk), room)
             if sent_body >= cut_after:
+                if hang:
+                    time.sleep(3600)  # the stream stalls here, connection open
                 conn.shutdown(socket.SHUT_RDWR)  # the stream breaks here
                 return
 
@@ -136,9 +142,9 @@ def _serve(conn: socket.socket, fault: Fault, upstream: str) -> None:
         if fault.mode == "malformed":
             _respond(conn, 200, b'{"id": "x", "choices": [', {"Content-Type": "application/json"})
             return
-        cut = fault.cut_after if fault.mode == "truncate" else None
+        cut = fault.cut_after if fault.mode in {"truncate", "stall_after"} else None
         with contextlib.suppress(OSError):
-            _relay(conn, request, upstream, cut)
+            _relay(conn, request, upstream, cut, hang=fault.mode == "stall_after")
 
 
 @contextmanager
