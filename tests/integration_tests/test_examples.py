@@ -217,7 +217,7 @@ def test_every_example_runs_as_a_script(script: str) -> None:
     [
         ("title_generator.py", ["--max-tokens", "40"]),
         ("story_stream.py", ["A short premise.", "--max-tokens", "16"]),
-        ("rag_service.py", ["What do cats drink?", "--max-tokens", "24"]),
+        ("rag_service.py", ["What do cats drink?", "--max-tokens", "96"]),
     ],
 )
 def test_examples_run_on_the_configured_server(
