@@ -11,12 +11,15 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from langchain_llmswitch.config import LLMSwitchSettings, load_settings
 from langchain_llmswitch.errors import (
     CapabilityError,
     ConfigurationError,
+    EmbeddingSpaceError,
     LLMSwitchError,
     MissingDependencyError,
     ProviderUnavailableError,
@@ -30,6 +33,31 @@ from langchain_llmswitch.factory import (
 from langchain_llmswitch.images import ImageError, check_vision, image_message
 from langchain_llmswitch.providers import PROVIDERS
 
+if TYPE_CHECKING:
+    from langchain_llmswitch.embedding_space import (
+        EmbeddingSpace,
+        SpaceGuardedEmbeddings,
+        configured_space,
+        guard_embeddings,
+    )
+
+_LAZY = {
+    # langchain-core's Embeddings base class pulls in its runnables (~90 ms): imported on use.
+    "EmbeddingSpace": "langchain_llmswitch.embedding_space",
+    "SpaceGuardedEmbeddings": "langchain_llmswitch.embedding_space",
+    "configured_space": "langchain_llmswitch.embedding_space",
+    "guard_embeddings": "langchain_llmswitch.embedding_space",
+}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - any public name
+    """Import the public names of heavier modules on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 try:
     __version__ = metadata.version("langchain-llmswitch")
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -39,16 +67,21 @@ __all__ = [
     "PROVIDERS",
     "CapabilityError",
     "ConfigurationError",
+    "EmbeddingSpace",
+    "EmbeddingSpaceError",
     "ImageError",
     "LLMSwitchError",
     "LLMSwitchSettings",
     "MissingDependencyError",
     "ProviderUnavailableError",
+    "SpaceGuardedEmbeddings",
     "__version__",
     "check_vision",
+    "configured_space",
     "get_chat_model",
     "get_embeddings",
     "get_vision_model",
+    "guard_embeddings",
     "image_message",
     "load_settings",
     "resolve_endpoint",

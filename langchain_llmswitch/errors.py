@@ -19,6 +19,7 @@ from collections.abc import Iterable
 __all__ = [
     "CapabilityError",
     "ConfigurationError",
+    "EmbeddingSpaceError",
     "LLMSwitchError",
     "MissingDependencyError",
     "ModelNotFoundError",
@@ -98,6 +99,31 @@ class CapabilityError(LLMSwitchError):
 
 class ProviderUnavailableError(LLMSwitchError, ConnectionError):
     """A server could not be reached, or did not become ready in time."""
+
+
+class EmbeddingSpaceError(LLMSwitchError, ValueError):
+    """Vectors of one embedding space were about to meet a collection of another.
+
+    Vectors of two models (or of one model served two ways) cannot be compared: a search
+    would return nonsense, silently. The message says which space the collection holds,
+    which space the embeddings are, and that the collection must be re-indexed.
+
+    Attributes:
+        collection: The space the collection was indexed with.
+        current: The space of the embeddings in use.
+    """
+
+    def __init__(self, message: str, *, collection: object, current: object) -> None:
+        """Build the error.
+
+        Args:
+            message: The full message.
+            collection: The collection's `EmbeddingSpace`.
+            current: The embeddings' `EmbeddingSpace`.
+        """
+        super().__init__(message)
+        self.collection = collection
+        self.current = current
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -208,6 +208,7 @@ def check_json_schema(  # noqa: PLR0912 - one flat walk over the JSON-schema key
 
 
 _WRAPPED = "value"
+_LEADING_VALUE = re.compile(r'\s*\{\s*"value"\s*:\s*("(?:[^"\\]|\\.)*")\s*,')
 
 
 def _ollama_format(constraint: Constraint) -> dict[str, Any]:
@@ -273,6 +274,12 @@ def unwrap_ollama(constraint: Constraint, text: str) -> str:
     try:
         value = json.loads(text)[_WRAPPED]
     except (ValueError, KeyError, TypeError):
+        # The value may be whole while the object is not: llama.cpp's grammar (behind Ollama's
+        # API) allows other keys after it, and a small model may add them until max_tokens
+        # cuts the JSON off (measured). The value is complete, and it is checked next.
+        leading = _LEADING_VALUE.match(text)
+        if leading is not None:
+            return str(json.loads(leading[1]))
         reason = (
             'Ollama\'s reply is not the expected JSON wrapper {"value": ...} (cut off? the '
             "wrapper costs about 10 tokens of max_tokens)"

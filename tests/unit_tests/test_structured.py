@@ -336,3 +336,17 @@ def test_pydantic_v1_models_work(provider: str) -> None:
     chat, _ = _model(provider, '{"setup": "a"}')
     with pytest.raises(StructuredOutputError, match="punchline"):
         chat.with_structured_output(Joke).invoke("joke")
+
+
+def test_ollama_value_is_kept_when_the_model_rambles_on_in_other_keys() -> None:
+    """llama.cpp's grammar behind Ollama's API allows keys after "value"; a small model may
+    add them until max_tokens cuts the JSON off. The value is whole, and it is checked."""
+    rambling = '{\n  "value": "2|the \\"ocr\\" stays", "vale": "2", "vale": "2", "va'
+    chat, _ = _model("ollama", rambling)
+    assert constrained(chat, regex=r"2\|[^|\n]{1,200}").invoke("x") == '2|the "ocr" stays'
+    chat, _ = _model("ollama", '{"value": "3|wrong number", "x": "')
+    with pytest.raises(StructuredOutputError, match="does not match regex"):
+        constrained(chat, regex=r"2\|[^|\n]{1,200}").invoke("x")
+    chat, _ = _model("ollama", '{"value": "2|cut off before the end')
+    with pytest.raises(StructuredOutputError, match="JSON wrapper"):
+        constrained(chat, regex=r"2\|[^|\n]{1,200}").invoke("x")
