@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import socket
 import struct
 import sys
 import threading
@@ -181,6 +182,11 @@ def _handler(token_delay: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            """Send each chunk at once (no Nagle delay), as real servers do."""
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
             """Stay quiet."""
 
@@ -240,6 +246,16 @@ def _handler(token_delay: float) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many clients connect at once; the default 5 drops SYNs
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+        """Clients closing kept-alive connections are normal; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class StubServer:
     """The stub, served from a background thread of this process.
 
@@ -259,8 +275,7 @@ class StubServer:
             port: TCP port on 127.0.0.1; 0 picks a free one.
             token_delay: Seconds the server waits per generated token before answering.
         """
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(token_delay))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _handler(token_delay))
         self._thread: threading.Thread | None = None
 
     @property
