@@ -35,11 +35,12 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-__all__ = ["StubServer", "main"]
+__all__ = ["StubServer", "main", "text_vector"]
 
 DEFAULT_TOKENS = 16
 WORD = " tok"
@@ -73,8 +74,18 @@ def _texts(body: dict[str, Any]) -> list[str]:
     return [raw] if isinstance(raw, str) else [str(text) for text in raw]
 
 
-def _vector(index: int) -> list[float]:
-    return [((index + dim) % 7) / 7.0 + 0.125 for dim in range(EMBEDDING_DIMENSIONS)]
+def text_vector(text: str) -> list[float]:
+    """The stub's embedding of a text: a function of the text alone (checks order).
+
+    Args:
+        text: The text.
+
+    Example:
+        >>> text_vector("a") == text_vector("a") != text_vector("b")
+        True
+    """
+    seed = zlib.crc32(text.encode())
+    return [((seed >> dim) % 97) / 97.0 + 0.125 for dim in range(EMBEDDING_DIMENSIONS)]
 
 
 def _openai_chat(body: dict[str, Any]) -> tuple[list[bytes], str]:
@@ -120,8 +131,8 @@ def _openai_embeddings(body: dict[str, Any]) -> bytes:
     texts = _texts(body)
     as_base64 = body.get("encoding_format") == "base64"
     data = []
-    for index in range(len(texts)):
-        vector = _vector(index)
+    for index, text in enumerate(texts):
+        vector = text_vector(text)
         embedding: Any = (
             base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
             if as_base64
@@ -172,7 +183,7 @@ def _ollama_embed(body: dict[str, Any]) -> bytes:
     texts = _texts(body)
     reply = {
         "model": str(body.get("model", "stub")),
-        "embeddings": [_vector(index) for index in range(len(texts))],
+        "embeddings": [text_vector(text) for text in texts],
         "prompt_eval_count": sum(max(len(text.split()), 1) for text in texts),
     }
     return json.dumps(reply).encode()
