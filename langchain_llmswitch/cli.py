@@ -148,8 +148,9 @@ def _bench(args: argparse.Namespace) -> int:
     targets = [bench.Target.from_provider(name) for name in args.providers.split(",") if name]
     targets += [bench.parse_target(spec) for spec in args.target]
     if not targets and not args.overhead:
-        settings = load_settings()
-        targets = [bench.Target.from_provider(settings.provider or "ollama")]
+        from langchain_llmswitch.providers import DEFAULT_PROVIDER  # noqa: PLC0415
+
+        targets = [bench.Target.from_provider(load_settings().provider or DEFAULT_PROVIDER)]
     config = bench.BenchConfig(
         concurrency=args.concurrency,
         requests=args.requests,

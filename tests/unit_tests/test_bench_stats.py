@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from langchain_llmswitch.bench_stats import (
     summarize_embeddings,
 )
 from langchain_llmswitch.bench_workload import LONG_WORDS, chat_prompts, embedding_texts
+from langchain_llmswitch.cli import build_parser
 from langchain_llmswitch.errors import ConfigurationError
 
 
@@ -314,3 +316,19 @@ def test_bench_config_errors_name_the_option(kwargs: dict[str, object], option: 
 def test_no_nan_in_rates() -> None:
     summary = summarize_chat([], wall_seconds=0.0)
     assert not any(isinstance(value, float) and math.isnan(value) for value in summary.values())
+
+
+def test_readme_documents_every_bench_option() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Benchmark", 1)[1].split("\n## ", 1)[0]
+    commands = next(
+        action
+        for action in build_parser()._actions
+        if getattr(action, "choices", None) and "bench" in action.choices  # type: ignore[operator]
+    )
+    bench = commands.choices["bench"]  # type: ignore[index]
+    options = [o for a in bench._actions for o in a.option_strings if o.startswith("--")]
+    assert len(options) > 10
+    for option in options:
+        if option != "--help":
+            assert f"`{option}" in section, option
