@@ -28,6 +28,7 @@ import asyncio
 import importlib.metadata
 import os
 import platform
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -171,6 +172,8 @@ class BenchConfig:
         texts: Texts of the embeddings workload.
         batch_size: Texts per embeddings request.
         embeddings_concurrency: Levels of the embeddings sweep (None: ``concurrency``).
+        repeat: Measurements per level and client, alternating which client goes first;
+            rows pool them and ``ratio_vs_raw`` is the median of the paired ratios.
         raw: Also run the raw httpx baseline.
         timeout: Seconds for each request.
     """
@@ -184,6 +187,7 @@ class BenchConfig:
     texts: int = 5000
     batch_size: int = 64
     embeddings_concurrency: tuple[int, ...] | None = None
+    repeat: int = 1
     raw: bool = True
     timeout: float = 300.0
 
@@ -192,6 +196,7 @@ class BenchConfig:
         checks = {
             "--concurrency": bool(self.concurrency) and min(self.concurrency) >= 1,
             "--requests": self.requests >= 1,
+            "--repeat": self.repeat >= 1,
             "--warmup": self.warmup >= 0,
             "--max-tokens": self.max_tokens >= 1,
             "--texts": self.texts >= 1,
@@ -316,29 +321,37 @@ async def _bench_chat(
     try:
         run = 0
         for index, level in enumerate(config.concurrency):
-            order = list(senders) if index % 2 == 0 else list(reversed(senders))
-            summaries: dict[str, dict[str, Any]] = {}
-            for client_name in order:
-                run += 1
-                prompts = _tagged(chat_prompts(max(config.requests, level), config.seed), run)
-                if config.warmup:  # opens the level's connections; not measured
-                    warm = _tagged(chat_prompts(config.warmup * level, config.seed + 1), run)
-                    progress.start(
-                        f"{target.label} chat c={level} {client_name} warm-up", len(warm)
-                    )
-                    await _run_level(senders[client_name], warm, level, progress)
-                progress.start(f"{target.label} chat c={level} {client_name}", len(prompts))
-                timings, wall = await _run_level(senders[client_name], prompts, level, progress)
-                summaries[client_name] = summarize_chat(timings, wall)
-                error = _first_error(timings)
-                if error:
-                    notes.append(f"{target.label} chat c={level} {client_name}: {error}")
+            pooled: dict[str, list[ChatTiming]] = {name: [] for name in senders}
+            walls = dict.fromkeys(senders, 0.0)
+            paired: list[float | None] = []
+            for repeat in range(config.repeat):
+                order = list(senders) if (index + repeat) % 2 == 0 else list(reversed(senders))
+                rates: dict[str, float] = {}
+                for client_name in order:
+                    run += 1
+                    send = senders[client_name]
+                    prompts = _tagged(chat_prompts(max(config.requests, level), config.seed), run)
+                    if config.warmup and repeat == 0:  # opens the level's connections
+                        warm = _tagged(chat_prompts(config.warmup * level, config.seed + 1), run)
+                        progress.start(
+                            f"{target.label} chat c={level} {client_name} warm-up", len(warm)
+                        )
+                        await _run_level(send, warm, level, progress)
+                    progress.start(f"{target.label} chat c={level} {client_name}", len(prompts))
+                    timings, wall = await _run_level(send, prompts, level, progress)
+                    pooled[client_name] += timings
+                    walls[client_name] += wall
+                    rates[client_name] = summarize_chat(timings, wall)["requests_per_s"]
+                    error = _first_error(timings)
+                    if error:
+                        notes.append(f"{target.label} chat c={level} {client_name}: {error}")
+                if "raw" in rates:
+                    paired.append(_ratio(rates["package"], rates["raw"]))
             for client_name in senders:
-                row = _row(target, client_name, level, summaries[client_name])
-                if client_name == "package" and "raw" in summaries:
-                    row["ratio_vs_raw"] = _ratio(
-                        summaries["package"]["requests_per_s"], summaries["raw"]["requests_per_s"]
-                    )
+                summary = summarize_chat(pooled[client_name], walls[client_name])
+                row = _row(target, client_name, level, summary)
+                if client_name == "package" and paired:
+                    row.update(_paired_ratio(paired))
                 rows.append(row)
     finally:
         if client is not None:
@@ -367,6 +380,15 @@ def _row(target: Target, client: str, level: int, summary: dict[str, Any]) -> di
 
 def _ratio(package: float, raw: float) -> float | None:
     return round(package / raw, 4) if raw > 0 else None
+
+
+def _paired_ratio(paired: list[float | None]) -> dict[str, Any]:
+    """The median of the per-repeat package/raw ratios, and the ratios themselves."""
+    known = [ratio for ratio in paired if ratio is not None]
+    return {
+        "ratio_vs_raw": round(statistics.median(known), 4) if known else None,
+        "ratio_runs": paired,
+    }
 
 
 async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:  # noqa: ANN401
@@ -442,49 +464,65 @@ async def _bench_embeddings(
             await _package_embeddings(emb, warm)
             if client is not None and endpoint is not None:
                 await _raw_embeddings(client, endpoint, warm, batch, level)
-            runs: dict[str, Awaitable[EmbeddingsTiming]] = {
-                "package": _package_embeddings(emb, texts),
-            }
-            if client is not None and endpoint is not None:
-                runs["raw"] = _raw_embeddings(client, endpoint, texts, batch, level)
-            order = list(runs) if index % 2 == 0 else list(reversed(runs))
-            timings: dict[str, EmbeddingsTiming] = {}
-            for client_name in order:
-                progress.start(f"{target.label} embeddings c={level} {client_name}", 1)
-                timings[client_name] = await runs[client_name]
-                progress.advance()
-                if timings[client_name].error:
-                    notes.append(
-                        f"{target.label} embeddings c={level} {client_name}: "
-                        f"{timings[client_name].error}"
-                    )
-            rows.extend(_embedding_rows(target, level, batch, timings))
+            runs: list[dict[str, EmbeddingsTiming]] = []
+            for repeat in range(config.repeat):
+                clients = ["package", "raw"] if client is not None else ["package"]
+                order = clients if (index + repeat) % 2 == 0 else list(reversed(clients))
+                timings: dict[str, EmbeddingsTiming] = {}
+                for client_name in order:
+                    progress.start(f"{target.label} embeddings c={level} {client_name}", 1)
+                    if client_name == "package":
+                        timings[client_name] = await _package_embeddings(emb, texts)
+                    elif client is not None and endpoint is not None:
+                        timings[client_name] = await _raw_embeddings(
+                            client, endpoint, texts, batch, level
+                        )
+                    progress.advance()
+                    if timings[client_name].error:
+                        notes.append(
+                            f"{target.label} embeddings c={level} {client_name}: "
+                            f"{timings[client_name].error}"
+                        )
+                runs.append(timings)
+            rows.extend(_embedding_rows(target, level, batch, runs))
     finally:
         if client is not None:
             await client.aclose()
     return rows, notes
 
 
+def _pooled(runs: list[EmbeddingsTiming]) -> EmbeddingsTiming:
+    """Several runs as one: texts, tokens and wall times added up; the first error kept."""
+    wall = sum(run.end - run.start for run in runs)
+    error = next((run.error for run in runs if run.error), None)
+    texts = sum(run.texts for run in runs)
+    return EmbeddingsTiming(0.0, wall, texts, sum(run.tokens for run in runs), error)
+
+
 def _embedding_rows(
-    target: Target, level: int, batch: int, timings: dict[str, EmbeddingsTiming]
+    target: Target, level: int, batch: int, runs: list[dict[str, EmbeddingsTiming]]
 ) -> list[dict[str, Any]]:
     """Rows of one level; the package's token count is the raw run's (same texts)."""
-    raw_tokens = timings["raw"].tokens if "raw" in timings else 0
-    summaries: dict[str, dict[str, Any]] = {}
-    for client_name in ("package", "raw"):
-        if client_name not in timings:
-            continue
-        timing = timings[client_name]
-        if client_name == "package" and raw_tokens:
-            timing = EmbeddingsTiming(
-                timing.start, timing.end, timing.texts, raw_tokens, timing.error
+    paired: list[float | None] = []
+    pooled: dict[str, list[EmbeddingsTiming]] = {}
+    for timings in runs:
+        raw = timings.get("raw")
+        package = timings["package"]
+        if raw is not None:
+            package = EmbeddingsTiming(
+                package.start, package.end, package.texts, raw.tokens, package.error
             )
-        summaries[client_name] = summarize_embeddings(timing)
+            rates = [summarize_embeddings(t)["texts_per_s"] for t in (package, raw)]
+            paired.append(_ratio(rates[0], rates[1]))
+        pooled.setdefault("package", []).append(package)
+        if raw is not None:
+            pooled.setdefault("raw", []).append(raw)
     rows = []
-    for client_name, summary in summaries.items():
+    for client_name, client_runs in pooled.items():
+        summary = summarize_embeddings(_pooled(client_runs))
         row = _row(target, client_name, level, {"batch_size": batch, **summary})
-        if client_name == "package" and "raw" in summaries:
-            row["ratio_vs_raw"] = _ratio(summary["texts_per_s"], summaries["raw"]["texts_per_s"])
+        if client_name == "package" and paired:
+            row.update(_paired_ratio(paired))
         rows.append(row)
     return rows
 

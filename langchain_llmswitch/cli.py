@@ -161,6 +161,7 @@ def _bench(args: argparse.Namespace) -> int:
         texts=args.texts,
         batch_size=args.batch_size,
         embeddings_concurrency=args.embeddings_concurrency,
+        repeat=args.repeat,
         raw=not args.no_raw,
         timeout=args.timeout,
     )
@@ -235,6 +236,12 @@ def _add_bench_parser(commands: Any) -> None:  # noqa: ANN401 - argparse's priva
         type=_levels,
         default=None,
         help="embeddings levels (default: --concurrency)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measurements per level and client, alternating order; x raw is their median",
     )
     bench.add_argument("--no-raw", action="store_true", help="skip the raw httpx baseline")
     bench.add_argument("--timeout", type=float, default=300.0, help="seconds per request")

@@ -142,3 +142,18 @@ def test_embeddings_from_the_factory_keep_order_over_http(stub: str) -> None:
     expected = [pytest.approx(text_vector(text), abs=1e-6) for text in texts]
     assert emb.embed_documents(texts) == expected
     assert asyncio.run(emb.aembed_documents(texts)) == expected
+
+
+def test_repeats_are_pooled_and_the_ratio_is_their_median(stub: str) -> None:
+    target = parse_target(
+        f"s=openai,chat_url={stub}/v1,chat_model=stub,embed_url={stub}/v1,embed_model=e"
+    )
+    config = BenchConfig(concurrency=(2,), requests=4, max_tokens=3, texts=50, repeat=3)
+    result = run_bench([target], config, progress=False)
+    for workload, count in (("chat", "requests"), ("embeddings", "texts")):
+        package, raw = result[workload]
+        assert (package["client"], raw["client"]) == ("package", "raw")
+        assert package[count] == raw[count] == (12 if workload == "chat" else 150)
+        runs = package["ratio_runs"]
+        assert len(runs) == 3
+        assert package["ratio_vs_raw"] == pytest.approx(sorted(runs)[1])
