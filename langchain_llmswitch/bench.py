@@ -51,6 +51,7 @@ __all__ = [
     "arun_bench",
     "format_report",
     "machine_description",
+    "merge_results",
     "parse_target",
     "run_bench",
 ]
@@ -525,6 +526,31 @@ def _embedding_rows(
             row.update(_paired_ratio(paired))
         rows.append(row)
     return rows
+
+
+def merge_results(result: dict[str, Any], *earlier: dict[str, Any]) -> dict[str, Any]:
+    """Add the rows and notes of earlier results (e.g. loaded ``--json`` files) to ``result``.
+
+    Lets one report hold targets that needed different settings (a slow server measured at
+    fewer levels). Each merged result's ``meta`` is kept under ``meta["merged"]``.
+
+    Args:
+        result: The result to extend (changed in place and returned).
+        *earlier: Results to add, in order.
+
+    Returns:
+        ``result``.
+
+    Example:
+        >>> merged = merge_results({"meta": {}, "chat": [1], "notes": []}, {"chat": [2]})
+        >>> merged["chat"]
+        [1, 2]
+    """
+    for other in earlier:
+        for key in ("chat", "embeddings", "notes"):
+            result.setdefault(key, []).extend(other.get(key) or [])
+        result.setdefault("meta", {}).setdefault("merged", []).append(other.get("meta"))
+    return result
 
 
 def machine_description() -> dict[str, Any]:

@@ -175,6 +175,9 @@ def _bench(args: argparse.Namespace) -> int:
     }
     if targets:
         result = bench.run_bench(targets, config, progress=not args.quiet, command=command)
+    for path in args.merge:
+        with open(path, encoding="utf-8") as file:  # noqa: PTH123
+            bench.merge_results(result, json.load(file))
     if args.overhead:
         from langchain_llmswitch.bench_overhead import measure_overhead  # noqa: PLC0415
 
@@ -260,6 +263,13 @@ def _add_bench_parser(commands: Any) -> None:  # noqa: ANN401 - argparse's priva
         const="-",
         metavar="PATH",
         help="write the results as JSON to PATH (no PATH: print JSON instead of the table)",
+    )
+    bench.add_argument(
+        "--merge",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="add the rows of an earlier --json result to this one (repeatable)",
     )
     bench.add_argument("--plot", metavar="PNG", help="save throughput and p99 latency plots")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
