@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from langchain_llmswitch.bench import BenchConfig, Target, parse_target
+from langchain_llmswitch.bench import BenchConfig, Target, merge_results, parse_target
 from langchain_llmswitch.bench_raw import _read_line
 from langchain_llmswitch.bench_report import (
     Progress,
@@ -332,3 +332,13 @@ def test_readme_documents_every_bench_option() -> None:
     for option in options:
         if option != "--help":
             assert f"`{option}" in section, option
+
+
+def test_merge_results_appends_rows_and_keeps_meta() -> None:
+    result = {"meta": {"command": "b"}, "chat": [{"target": "llama"}], "notes": []}
+    earlier = {"meta": {"command": "a"}, "chat": [{"target": "vllm"}], "embeddings": [{"x": 1}]}
+    merged = merge_results(result, earlier)
+    assert merged is result
+    assert [row["target"] for row in merged["chat"]] == ["llama", "vllm"]
+    assert merged["embeddings"] == [{"x": 1}]
+    assert merged["meta"]["merged"] == [{"command": "a"}]
