@@ -7,19 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-# llama-server died (SIGILL/SIGSEGV) at load on this machine kind unless weight repacking is off.
-export LLAMA_ARG_REPACK=${LLAMA_ARG_REPACK:-0}
 "$PY" -m harness start vllm-chat vllm-embed llamacpp-chat llamacpp-chat-1slot llamacpp-embed
 eval "$("$PY" -m harness env)"
 vllm_json=$(mktemp --suffix=.json)
 trap 'rm -f "$vllm_json"' EXIT
 "$PY" -m langchain_llmswitch.cli bench \
   --target "vllm=vllm,chat_url=$LLMSWITCH_TEST_VLLM_CHAT_URL,chat_model=smollm2-135m,embed_url=$LLMSWITCH_TEST_VLLM_EMBED_URL,embed_model=all-MiniLM-L6-v2" \
-  --concurrency 1,2,4,8,16 --requests 8 --repeat 2 --warmup 0 --max-tokens 16 --seed 0 \
+  --concurrency 1,2,4,8,16 --requests 8 --repeat 2 --warmup 1 --max-tokens 16 --seed 0 \
   --texts 5000 --batch-size 64 --embeddings-concurrency 1,4 --json "$vllm_json"
 "$PY" -m langchain_llmswitch.cli bench \
   --target "llamacpp-4slots=openai,chat_url=$LLMSWITCH_TEST_LLAMACPP_CHAT_URL,chat_model=smollm2,embed_url=$LLMSWITCH_TEST_LLAMACPP_EMBED_URL,embed_model=all-MiniLM-L6-v2" \
   --target "llamacpp-1slot=openai,chat_url=$LLMSWITCH_TEST_LLAMACPP_CHAT_1SLOT_URL,chat_model=smollm2" \
-  --concurrency 1,4 --requests 4 --repeat 2 --warmup 0 --max-tokens 16 --seed 0 \
+  --concurrency 1,4 --requests 4 --repeat 2 --warmup 1 --max-tokens 16 --seed 0 \
   --texts 5000 --batch-size 64 --embeddings-concurrency 1,4 \
   --overhead --merge "$vllm_json" --json docs/bench.json --plot docs/bench.png
