@@ -1,6 +1,7 @@
 """``llmswitch bench --plot``: throughput and p99 latency against concurrency (matplotlib).
 
-One colour per target; the package as a solid line, the raw httpx baseline dashed.
+One colour per target; the package as a solid line, the raw httpx baseline dashed; levels
+with errors are left out (the table shows them).
 Panels: chat output tokens/s, chat end-to-end p99 latency, and (when measured) embeddings
 texts/s. matplotlib is imported only here (``pip install 'langchain-llmswitch[bench]'``).
 
@@ -22,11 +23,15 @@ def _series(
     rows: list[dict[str, Any]],
     value: Any,  # noqa: ANN401 - a key or a function of a row
 ) -> dict[tuple[str, str], tuple[list[int], list[float]]]:
-    """(target, client) -> (levels, values), in level order, skipping missing values."""
+    """(target, client) -> (levels, values), in level order.
+
+    Rows with errors are left out: their rates count only what succeeded (the table and
+    the JSON keep them, with their error counts).
+    """
     series: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
     for row in sorted(rows, key=lambda r: r["concurrency"]):
         number = value(row) if callable(value) else row.get(value)
-        if number is None:
+        if number is None or row.get("errors"):
             continue
         levels, values = series.setdefault((row["target"], row["client"]), ([], []))
         levels.append(int(row["concurrency"]))

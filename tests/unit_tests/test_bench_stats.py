@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from langchain_llmswitch.bench import BenchConfig, Target, merge_results, parse_target
+from langchain_llmswitch.bench_plot import _series
 from langchain_llmswitch.bench_raw import _read_line
 from langchain_llmswitch.bench_report import (
     Progress,
@@ -342,3 +343,13 @@ def test_merge_results_appends_rows_and_keeps_meta() -> None:
     assert [row["target"] for row in merged["chat"]] == ["llama", "vllm"]
     assert merged["embeddings"] == [{"x": 1}]
     assert merged["meta"]["merged"] == [{"command": "a"}]
+
+
+def test_plot_series_skip_levels_with_errors_and_sort_levels() -> None:
+    rows = [
+        {"target": "v", "client": "package", "concurrency": 4, "errors": 0, "x": 3.0},
+        {"target": "v", "client": "package", "concurrency": 1, "errors": 0, "x": 1.0},
+        {"target": "v", "client": "package", "concurrency": 2, "errors": 2, "x": 9.0},
+        {"target": "v", "client": "raw", "concurrency": 1, "errors": 0, "x": None},
+    ]
+    assert _series(rows, "x") == {("v", "package"): ([1, 4], [1.0, 3.0])}
