@@ -14,6 +14,7 @@ from harness import build, paths, versions
 #: The server names, in the order ``start`` brings them up (dependencies first).
 SERVER_NAMES: Final = (
     "llamacpp-chat",
+    "llamacpp-chat-1slot",
     "llamacpp-embed",
     "ollama-proxy",
     "vllm-embed",
@@ -174,7 +175,7 @@ def _plan_vllm_vision(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
 # --------------------------------------------------------------------------- llama.cpp
 
 
-def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int = 4) -> LaunchPlan:
     argv = [
         str(build.llama_server_binary()),
         "-m",
@@ -190,9 +191,14 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPla
         "-t",
         "2",
         "-np",
-        "4",
+        str(slots),
     ]
     return LaunchPlan(argv)
+
+
+def _plan_llamacpp_chat_1slot(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    """The same server with one slot: requests queue instead of batching (benchmarks)."""
+    return _plan_llamacpp_chat(port, deps, slots=1)
 
 
 def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
@@ -289,6 +295,16 @@ SPECS: Final[dict[str, ServerSpec]] = {
             model="smollm2",
             openai_suffix="/v1",
             plan=_plan_llamacpp_chat,
+        ),
+        ServerSpec(
+            name="llamacpp-chat-1slot",
+            steps=("llamacpp-venv", "smollm2-gguf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=60.0,
+            model="smollm2",
+            openai_suffix="/v1",
+            plan=_plan_llamacpp_chat_1slot,
         ),
         ServerSpec(
             name="llamacpp-embed",

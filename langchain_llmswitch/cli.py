@@ -4,6 +4,7 @@ Subcommands:
     config   the resolved settings of each capability, with where every value came from.
     check    every configured server: reachable, model served, latency (exit 1 on failure).
     demo     the main job: a RAG chain and a note summary on the configured provider.
+    bench    chat and embeddings throughput through the package, against raw HTTP.
 
 Example:
     $ LLM_PROVIDER=vllm VLLM_MODEL=smollm2 llmswitch config --json
@@ -129,6 +130,152 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _levels(value: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        msg = f"not a comma-separated list of whole numbers: {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not levels or min(levels) < 1:
+        msg = f"levels must be whole numbers >= 1: {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return levels
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from langchain_llmswitch import bench  # noqa: PLC0415 - heavy, talks to servers
+
+    targets = [bench.Target.from_provider(name) for name in args.providers.split(",") if name]
+    targets += [bench.parse_target(spec) for spec in args.target]
+    if not targets and not args.overhead:
+        from langchain_llmswitch.providers import DEFAULT_PROVIDER  # noqa: PLC0415
+
+        targets = [bench.Target.from_provider(load_settings().provider or DEFAULT_PROVIDER)]
+    config = bench.BenchConfig(
+        concurrency=args.concurrency,
+        requests=args.requests,
+        warmup=args.warmup,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        workloads=tuple(part.strip() for part in args.workloads.split(",") if part.strip()),
+        texts=args.texts,
+        batch_size=args.batch_size,
+        embeddings_concurrency=args.embeddings_concurrency,
+        repeat=args.repeat,
+        raw=not args.no_raw,
+        timeout=args.timeout,
+    )
+    command = "llmswitch " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
+    to_stdout = args.json == "-"
+    result: dict[str, Any] = {
+        "meta": {"command": command, "machine": bench.machine_description()},
+        "chat": [],
+        "embeddings": [],
+        "notes": [],
+    }
+    if targets:
+        result = bench.run_bench(targets, config, progress=not args.quiet, command=command)
+    for path in args.merge:
+        with open(path, encoding="utf-8") as file:  # noqa: PTH123
+            bench.merge_results(result, json.load(file))
+    if args.overhead:
+        from langchain_llmswitch.bench_overhead import measure_overhead  # noqa: PLC0415
+
+        result["overhead"] = measure_overhead(requests=args.overhead_requests)
+    if args.json and not to_stdout:
+        with open(args.json, "w", encoding="utf-8") as file:  # noqa: PTH123
+            json.dump(result, file, indent=2)
+            file.write("\n")
+    if args.plot:
+        from langchain_llmswitch.bench_plot import plot  # noqa: PLC0415 - matplotlib
+
+        plot(result, args.plot)
+    if to_stdout:
+        print(json.dumps(result, indent=2))
+    else:
+        print(bench.format_report(result), end="")
+    return 0
+
+
+def _add_bench_parser(commands: Any) -> None:  # noqa: ANN401 - argparse's private type
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark chat and embeddings through the package, against raw HTTP to the same "
+        "server, at several concurrency levels",
+        description="Run a fixed chat workload (streamed; short and long prompts, fixed seed "
+        "and token limit) and an embeddings workload on each provider, through "
+        "get_chat_model()/get_embeddings() and through raw httpx to the same endpoint, at each "
+        "concurrency level. Prints a table; --json and --plot save the results.",
+    )
+    bench.add_argument(
+        "--providers",
+        default="",
+        help="comma-separated providers, each read from its own settings (e.g. vllm,ollama); "
+        "default: the configured LLM_PROVIDER",
+    )
+    bench.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="LABEL=PROVIDER[,chat_url=U,chat_model=M,embed_url=U,embed_model=M]",
+        help="a target given explicitly (repeatable); embeddings only with embed_url/embed_model",
+    )
+    bench.add_argument(
+        "--concurrency", type=_levels, default=(1, 2, 4, 8, 16), help="levels (default 1,2,4,8,16)"
+    )
+    bench.add_argument("--requests", type=int, default=32, help="chat requests per level")
+    bench.add_argument(
+        "--warmup", type=int, default=1, help="warm-up rounds per level and client (default 1)"
+    )
+    bench.add_argument("--max-tokens", type=int, default=32, help="token limit of each answer")
+    bench.add_argument("--seed", type=int, default=0, help="seed of the workload and sampling")
+    bench.add_argument(
+        "--workloads", default="chat,embeddings", help="chat, embeddings or both (default)"
+    )
+    bench.add_argument("--texts", type=int, default=5000, help="texts to embed (default 5000)")
+    bench.add_argument("--batch-size", type=int, default=64, help="texts per embeddings request")
+    bench.add_argument(
+        "--embeddings-concurrency",
+        type=_levels,
+        default=None,
+        help="embeddings levels (default: --concurrency)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measurements per level and client, alternating order; x raw is their median",
+    )
+    bench.add_argument("--no-raw", action="store_true", help="skip the raw httpx baseline")
+    bench.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
+    bench.add_argument(
+        "--overhead",
+        action="store_true",
+        help="also measure client CPU per request against a local instant stub: the package "
+        "vs the openai SDK (and LiteLLM when installed)",
+    )
+    bench.add_argument(
+        "--overhead-requests", type=int, default=200, help="requests per client and round"
+    )
+    bench.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        help="write the results as JSON to PATH (no PATH: print JSON instead of the table)",
+    )
+    bench.add_argument(
+        "--merge",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="add the rows of an earlier --json result to this one (repeatable)",
+    )
+    bench.add_argument("--plot", metavar="PNG", help="save throughput and p99 latency plots")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(handler=_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``llmswitch``."""
     parser = argparse.ArgumentParser(
@@ -163,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--max-tokens", type=int, default=48, help="token limit of each answer")
     demo.set_defaults(handler=_demo)
+    _add_bench_parser(commands)
     return parser
 
 

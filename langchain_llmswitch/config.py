@@ -276,6 +276,20 @@ class LLMSwitchSettings(BaseSettings):
         ),
         json_schema_extra=_env("EMBEDDINGS_BASE_URL", "EMBEDDING_BASE_URL"),
     )
+    embeddings_batch_size: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Texts per embeddings request (vllm, openai). Default 64; Ollama sends one request."
+        ),
+        json_schema_extra=_env("EMBEDDINGS_BATCH_SIZE"),
+    )
+    embeddings_concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="Embeddings requests in flight at once (vllm, openai). Default 4.",
+        json_schema_extra=_env("EMBEDDINGS_CONCURRENCY"),
+    )
 
     # --- vision -----------------------------------------------------------------------------
     vision_provider: str | None = Field(

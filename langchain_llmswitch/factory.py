@@ -48,6 +48,8 @@ _CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
         "provider": "embeddings_provider",
         "model": "embeddings_model",
         "base_url": "embeddings_base_url",
+        "batch_size": "embeddings_batch_size",
+        "concurrency": "embeddings_concurrency",
     },
     "vision": {
         "provider": "vision_provider",
@@ -209,10 +211,12 @@ def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any settin
 
     Args:
         **overrides: ``provider``, ``model``, ``base_url`` (the embeddings ones),
-            ``api_key``, ``timeout``, ``max_retries``.
+            ``api_key``, ``timeout``, ``max_retries``, ``batch_size`` (texts per request)
+            and ``concurrency`` (requests in flight; vllm and openai).
 
     Returns:
-        OllamaEmbeddings (provider ``ollama``) or OpenAIEmbeddings sending raw text.
+        OllamaEmbeddings (provider ``ollama``) or OpenAIEmbeddings sending raw text in
+        concurrent batches (`SwitchOpenAIEmbeddings`).
 
     Example:
         >>> emb = get_embeddings(provider="ollama", model="nomic-embed-text")

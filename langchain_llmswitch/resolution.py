@@ -201,6 +201,12 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
     model = resolver.model(spec)
     base_url = resolver.base_url(spec, model)
     sampling = Sampling() if capability == "embeddings" else _sampling(settings, resolver)
+    batching: dict[str, int | None] = {}
+    if capability == "embeddings":
+        for name in ("embeddings_batch_size", "embeddings_concurrency"):
+            batching[name] = getattr(settings, name)
+            if batching[name] is not None:
+                resolver.origins[name] = settings.origin(name)
     return Endpoint(
         capability=capability,
         provider=spec.name,
@@ -210,6 +216,7 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
         timeout=resolver.number("timeout", DEFAULT_TIMEOUT),
         max_retries=int(resolver.number("max_retries", DEFAULT_MAX_RETRIES)),
         sampling=sampling,
+        **batching,
         origins=tuple(sorted(resolver.origins.items())),
     )
 

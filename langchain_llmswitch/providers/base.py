@@ -93,6 +93,8 @@ class Endpoint:
         timeout: Seconds for connect and for each read.
         max_retries: Retries on connection errors, 429 and 5xx.
         sampling: Sampling parameters (empty for embeddings).
+        embeddings_batch_size: Texts per embeddings request (None: the provider's default).
+        embeddings_concurrency: Embeddings requests in flight (None: the provider's default).
         origins: For each resolved name, where its value came from.
     """
 
@@ -104,6 +106,8 @@ class Endpoint:
     timeout: float
     max_retries: int
     sampling: Sampling = field(default_factory=Sampling)
+    embeddings_batch_size: int | None = None
+    embeddings_concurrency: int | None = None
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
 
     def origin(self, name: str) -> str:

@@ -9,6 +9,8 @@ their parameter table and URL rules. What it handles for the user:
 - Chat Completions, never the Responses API, which these servers do not all serve;
 - embeddings send raw text (``check_embedding_ctx_length=False``): no tiktoken token
   arrays, which vLLM and llama.cpp mis-embed, and no tiktoken download at run time;
+- embeddings go in batches of ``EMBEDDINGS_BATCH_SIZE`` texts, ``EMBEDDINGS_CONCURRENCY``
+  requests in flight (`SwitchOpenAIEmbeddings`);
 - the API key defaults to a placeholder, for local servers that ignore it.
 """
 
@@ -18,6 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_llmswitch.providers.base import Endpoint, Placement
+
+# Constants only: the module itself (and langchain_openai) loads when a model is built.
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_CONCURRENCY = 4
 
 __all__ = [
     "PACKAGE",
@@ -114,4 +120,6 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "max_retries": endpoint.max_retries,
         "check_embedding_ctx_length": False,
         "tiktoken_enabled": False,
+        "chunk_size": endpoint.embeddings_batch_size or DEFAULT_BATCH_SIZE,
+        "max_concurrency": endpoint.embeddings_concurrency or DEFAULT_CONCURRENCY,
     }
