@@ -191,6 +191,10 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPla
         "2",
         "-np",
         "4",
+        # Repacking sends Q4 weights to AMX kernels where the CPU lists AMX; on this
+        # machine kind that dies with SIGILL/SIGSEGV at the first request (0 of 6 starts
+        # answered without it, 6 of 6 with it).
+        "--no-repack",
     ]
     return LaunchPlan(argv)
 
@@ -215,6 +219,7 @@ def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPl
         "2048",
         "-np",
         "4",
+        "--no-repack",
     ]
     return LaunchPlan(argv)
 
