@@ -164,7 +164,10 @@ class _Resolver:
             if url is not None:
                 return spec.base_url_from(field_name, url)
         if self.capability == "chat" or not spec.one_model_per_server:
-            self.origins["base_url"] = "default"
+            started = spec.prepare is not None  # a server the package starts: port chosen then
+            self.origins["base_url"] = (
+                "default (port chosen on first use)" if started else "default"
+            )
             return spec.default_base_url
         names = [_names(own)] + [_names(f) for f in spec.legacy_base_url[self.capability]]
         msg = (

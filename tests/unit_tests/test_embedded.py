@@ -181,6 +181,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_resolving_starts_nothing(started: list[str]) -> None:
     endpoint = resolve_endpoint("chat")
     assert endpoint.base_url == "http://127.0.0.1:0/v1"
+    assert endpoint.origin("base_url") == "default (port chosen on first use)"
     assert started == []
 
 
