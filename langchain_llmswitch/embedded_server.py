@@ -139,12 +139,8 @@ def _log_path(role: Role) -> Path:
     return embedded_dir() / f"{role}.log"
 
 
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
+def _tail(path: Path) -> str:
+    return processes.tail(path, LOG_TAIL_LINES) or "(no log)"
 
 
 def read_state(role: Role) -> ServerState | None:

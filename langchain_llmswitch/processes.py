@@ -212,3 +212,20 @@ def post_json(url: str, payload: object, timeout: float = 60.0) -> object:
         body: bytes = response.read()
     result: object = json.loads(body)
     return result
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """Return the last lines of a text file (empty if it does not exist).
+
+    Args:
+        path: The file, e.g. a server log.
+        lines: How many lines to keep.
+
+    Returns:
+        The last ``lines`` lines joined by newlines.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
