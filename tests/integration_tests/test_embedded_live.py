@@ -146,3 +146,30 @@ def test_demo_runs_end_to_end_with_nothing_configured(embedded_cache: Path) -> N
     assert re.search(r"tokens in \d+, out \d+", out)
     title = out.split("== title (regex)", 1)[1].split("-> ", 1)[1].splitlines()[0]
     assert re.fullmatch(TITLE_REGEX, title), title
+
+
+def test_demo_adds_ocr_when_a_vision_model_is_configured(embedded_cache: Path) -> None:
+    import harness  # noqa: PLC0415 - only this test needs a vision server
+
+    vision = harness.ensure_started(["vllm-vision"])["vllm-vision"]
+    env = {
+        **_environment(embedded_cache),
+        "LLM_PROVIDER": "embedded",  # a vision URL alone would make the default ollama
+        "VISION_PROVIDER": "vllm",
+        "VISION_BASE_URL": vision.openai_url,
+        "VISION_MODEL": vision.model,
+    }
+    result = subprocess.run(
+        [str(BIN / "llmswitch"), "demo", "--max-tokens", "16"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    ocr = result.stdout.split("== ocr", 1)[1]
+    assert f"served by vllm / {vision.model} at {vision.openai_url}" in ocr
+    # the test vision model's weights are random: the wiring is asserted, not the reading
+    assert re.search(r"tokens in \d+, out [1-9]\d*", ocr)
+    assert "ocr: skipped" not in result.stdout
