@@ -125,6 +125,7 @@ def test_cli_stop_stops_it_and_a_warm_start_follows(embedded_cache: Path) -> Non
     assert warm.pid != chat.pid
 
 
+@pytest.mark.timeout(900)  # the demo's generations on a shared CPU (measured 90 s)
 def test_demo_runs_end_to_end_with_nothing_configured(embedded_cache: Path) -> None:
     start = time.perf_counter()
     result = subprocess.run(
@@ -148,6 +149,7 @@ def test_demo_runs_end_to_end_with_nothing_configured(embedded_cache: Path) -> N
     assert re.fullmatch(TITLE_REGEX, title), title
 
 
+@pytest.mark.timeout(900)  # the demo's generations on a shared CPU (measured 90 s)
 def test_demo_adds_ocr_when_a_vision_model_is_configured(embedded_cache: Path) -> None:
     import harness  # noqa: PLC0415 - only this test needs a vision server
 
