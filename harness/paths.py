@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
-#: Environment variable that moves the whole cache.
-CACHE_ENV: Final = "LLMSWITCH_CACHE_DIR"
+from langchain_llmswitch.cache import cache_root
 
 #: Folder with this package's own files (scripts run inside the server venvs).
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -17,18 +15,10 @@ def cache_dir() -> Path:
     """Return the cache root, creating it.
 
     Returns:
-        ``$LLMSWITCH_CACHE_DIR`` if set, else ``~/.cache/langchain-llmswitch``.
+        ``$LLMSWITCH_CACHE_DIR`` if set, else ``~/.cache/langchain-llmswitch`` (the
+        package's own rule, `langchain_llmswitch.cache.cache_root`).
     """
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    root = Path(configured).expanduser() if configured else _default_cache()
-    root.mkdir(parents=True, exist_ok=True)
-    return root.resolve()
-
-
-def _default_cache() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "langchain-llmswitch"
+    return cache_root()
 
 
 def venvs_dir() -> Path:

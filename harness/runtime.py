@@ -115,7 +115,7 @@ def _wait_ready(name: str, pid: int, url: str, log_path: Path, timeout: float) -
 
 
 def _failure(name: str, reason: str, log_path: Path) -> str:
-    last = build.tail(log_path, LOG_TAIL_LINES)
+    last = process.tail(log_path, LOG_TAIL_LINES)
     return f"{name} {reason}\n--- last {LOG_TAIL_LINES} lines of {log_path} ---\n{last}"
 
 

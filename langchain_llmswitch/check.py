@@ -94,6 +94,17 @@ def _round_trip(endpoint: Endpoint) -> float:
 
 
 def _check(endpoint: Endpoint, role: str, wait: float) -> EndpointCheck:
+    try:
+        endpoint = PROVIDERS[endpoint.provider].prepared(endpoint)  # starts an embedded server
+    except LLMSwitchError as error:
+        return EndpointCheck(
+            capability=endpoint.capability,
+            role=role,
+            provider=endpoint.provider,
+            base_url=endpoint.base_url,
+            model=endpoint.model,
+            error=str(error),
+        )
     result = EndpointCheck(
         capability=endpoint.capability,
         role=role,

@@ -3,8 +3,10 @@
 Subcommands:
     config   the resolved settings of each capability, with where every value came from.
     check    every configured server: reachable, model served, latency (exit 1 on failure).
-    demo     the main job: a RAG chain and a note summary on the configured provider.
+    demo     the main job: a RAG chain, a note summary, a regex-constrained title (and OCR
+             when a vision model is configured) on the configured provider.
     bench    chat and embeddings throughput through the package, against raw HTTP.
+    embedded start|stop|status   the local llama.cpp servers of the embedded provider.
 
 Example:
     $ LLM_PROVIDER=vllm VLLM_MODEL=smollm2 llmswitch config --json
@@ -126,7 +128,35 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from langchain_llmswitch.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
 
-    print_reports(run_demo(max_tokens=args.max_tokens))
+    reports = run_demo(max_tokens=args.max_tokens)
+    print_reports(reports)
+    return 0 if all(report.ok for report in reports) else 1
+
+
+def _embedded(args: argparse.Namespace) -> int:
+    from langchain_llmswitch import embedded_server  # noqa: PLC0415 - only for this command
+
+    if args.action == "start":
+        for role in embedded_server.ROLES:
+            server = embedded_server.ensure_running(role)
+            print(f"{role:<11} running  pid {server.pid}  {server.openai_url}  {server.model}")
+        return 0
+    if args.action == "stop":
+        stopped = embedded_server.stop()
+        for server in stopped:
+            print(f"{server.role:<11} stopped  pid {server.pid}  {server.openai_url}")
+        if not stopped:
+            print("no embedded server was running")
+        return 0
+    rows = embedded_server.status()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        where = f"pid {row['pid']}  {row['url']}  {row['model']}" if "pid" in row else ""
+        print(f"{row['role']:<11} {row['status']:<13} {where}  log {row['log']}".rstrip())
+        for line in str(row.get("log_tail", "")).splitlines():
+            print(f"    | {line}")
     return 0
 
 
@@ -306,11 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_check)
     demo = commands.add_parser(
-        "demo", help="run a RAG chain and a note summary on the configured provider"
+        "demo",
+        help="run a RAG chain, a note summary, a regex-constrained title and (with a vision "
+        "model) OCR on the configured provider, or on the embedded one",
     )
     demo.add_argument("--max-tokens", type=int, default=48, help="token limit of each answer")
     demo.set_defaults(handler=_demo)
     _add_bench_parser(commands)
+    embedded = commands.add_parser(
+        "embedded",
+        help="the embedded provider's local llama.cpp servers (started on first use anyway)",
+    )
+    embedded.add_argument("action", choices=("start", "stop", "status"))
+    embedded.add_argument("--json", action="store_true", help="status as JSON")
+    embedded.set_defaults(handler=_embedded)
     return parser
 
 

@@ -60,16 +60,21 @@ class MissingDependencyError(LLMSwitchError, ImportError):
         package: The distribution to install.
     """
 
-    def __init__(self, provider: str, package: str) -> None:
+    def __init__(
+        self, provider: str, package: str, *, command: str | None = None, reason: str = ""
+    ) -> None:
         """Build the error with the pip command that fixes it.
 
         Args:
             provider: The provider that needs the package.
             package: The distribution name to install.
+            command: The install command, when it is not ``pip install PACKAGE``.
+            reason: Why it could not be had otherwise, appended to the message.
         """
         msg = (
-            f"Provider {provider!r} needs the package {package!r}, which is not installed. "
-            f"Install it with: pip install {package}"
+            f"Provider {provider!r} needs the package {package!r}, which is not installed"
+            f"{f' ({reason})' if reason else ''}. "
+            f"Install it with: {command or f'pip install {package}'}"
         )
         super().__init__(msg, name=package)
         self.package = package

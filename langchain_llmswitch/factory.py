@@ -110,9 +110,13 @@ _ready: set[Endpoint] = set()
 
 
 def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]:
-    """Wait for a cold primary if asked to, and fill in models to discover from the server."""
+    """Start provider-run servers (embedded), wait for a cold primary, discover models.
+
+    Runs when models are built, never when settings resolve.
+    """
     from langchain_llmswitch import readiness  # noqa: PLC0415 - only when a server is asked
 
+    chain = [PROVIDERS[endpoint.provider].prepared(endpoint) for endpoint in chain]
     if wait_ready and chain[0] not in _ready:
         try:
             readiness.wait_for(chain[0], wait_ready)

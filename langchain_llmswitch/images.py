@@ -379,7 +379,7 @@ def _provider_of_model(model: object) -> str:
 
 
 def _target_provider(model: object | None, provider: str | None) -> str:
-    from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS  # noqa: PLC0415
+    from langchain_llmswitch.providers import PROVIDERS  # noqa: PLC0415
 
     if model is not None and provider is not None:
         msg = "Give image_message() a model or a provider, not both."
@@ -395,9 +395,10 @@ def _target_provider(model: object | None, provider: str | None) -> str:
     if model is not None:
         return _provider_of_model(model)
     from langchain_llmswitch.config import load_settings  # noqa: PLC0415
+    from langchain_llmswitch.resolution import chat_provider  # noqa: PLC0415
 
     settings = load_settings()
-    name = settings.vision_provider or settings.provider or DEFAULT_PROVIDER
+    name = settings.vision_provider or chat_provider(settings)
     return PROVIDERS[name].name
 
 

@@ -2,7 +2,9 @@
 
 Rules (the README's precedence table says the same):
 - provider: the capability's own variable (``EMBEDDINGS_PROVIDER``, ``VISION_PROVIDER`` or
-  legacy ``OCR_PROVIDER``), else ``LLM_PROVIDER``, else the default provider;
+  legacy ``OCR_PROVIDER``), else ``LLM_PROVIDER``, else the default: ``embedded`` when
+  nothing at all says where a server is (no URL or model variable or keyword), ``ollama``
+  when one does (legacy ``.env`` files name ``OLLAMA_HOST``/``OLLAMA_MODEL`` only);
 - URL: the capability's own variable, else (same provider, and the provider serves several
   models from one server, or the vision model is the chat model) the chat URL, else the
   provider's legacy variables, else the provider's default URL (chat; and other
@@ -27,10 +29,17 @@ from pydantic import SecretStr
 
 from langchain_llmswitch.config import LLMSwitchSettings, env_names
 from langchain_llmswitch.errors import ConfigurationError
-from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS
+from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "resolve", "resolve_chain"]
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "chat_provider",
+    "default_provider",
+    "resolve",
+    "resolve_chain",
+]
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds; long enough for a long CPU generation, short enough that nothing hangs."""
@@ -42,6 +51,64 @@ _OWN_FIELDS: dict[Capability, tuple[str, str, str]] = {
     "embeddings": ("embeddings_provider", "embeddings_base_url", "embeddings_model"),
     "vision": ("vision_provider", "vision_base_url", "vision_model"),
 }
+
+
+_SERVER_FIELDS: tuple[str, ...] = (
+    "base_url",
+    "model",
+    "embeddings_base_url",
+    "embeddings_model",
+    "vision_base_url",
+    "vision_model",
+    "ollama_host",
+    "ollama_model",
+    "ollama_embeddings_model",
+    "ollama_vision_model",
+    "vllm_url",
+    "vllm_model",
+    "vllm_embeddings_url",
+    "vllm_embeddings_model",
+    "vllm_vision_url",
+    "vllm_vision_model",
+    "openai_base_url",
+)
+"""Settings that say where a server is or which model it serves (any capability)."""
+
+
+def default_provider(settings: LLMSwitchSettings) -> tuple[str, str]:
+    """Return the provider used when ``LLM_PROVIDER`` is unset, and why.
+
+    ``embedded`` when no URL or model is configured for any capability (the package then
+    runs its own server); ``ollama`` as soon as one is, so that a legacy ``.env`` with
+    ``OLLAMA_HOST``/``OLLAMA_MODEL`` and no ``LLM_PROVIDER`` keeps working. Without a model
+    Ollama could not answer anyway, so only configurations that used to fail change.
+
+    Args:
+        settings: The settings.
+
+    Returns:
+        ``(provider, origin)``, e.g. ``("embedded", "default: nothing configured -> embedded")``.
+
+    Example:
+        >>> from langchain_llmswitch.config import load_settings
+        >>> default_provider(load_settings(model="llama3.1:8b"))
+        ('ollama', 'default: keyword model set without LLM_PROVIDER -> ollama')
+    """
+    for field_name in _SERVER_FIELDS:
+        if getattr(settings, field_name) is not None:
+            where = settings.origin(field_name)
+            origin = f"default: {where} set without LLM_PROVIDER -> {LEGACY_DEFAULT_PROVIDER}"
+            return LEGACY_DEFAULT_PROVIDER, origin
+    return DEFAULT_PROVIDER, f"default: nothing configured -> {DEFAULT_PROVIDER}"
+
+
+def chat_provider(settings: LLMSwitchSettings) -> str:
+    """Return the chat provider: ``LLM_PROVIDER``, else `default_provider`.
+
+    Args:
+        settings: The settings.
+    """
+    return settings.provider or default_provider(settings)[0]
 
 
 def _names(field_name: str) -> str:
@@ -70,15 +137,14 @@ class _Resolver:
             name = self.take("provider", field_name)
             if name is not None:
                 return PROVIDERS[name]
-        self.origins["provider"] = "default"
-        return PROVIDERS[DEFAULT_PROVIDER]
+        name, self.origins["provider"] = default_provider(self.settings)
+        return PROVIDERS[name]
 
     def shares_chat_server(self, spec: ProviderSpec, model: str) -> bool:
         """Whether this capability may use the chat server's URL."""
         if self.capability == "chat":
             return True
-        chat_provider = self.settings.provider or DEFAULT_PROVIDER
-        if chat_provider != spec.name:
+        if chat_provider(self.settings) != spec.name:
             return False
         if not spec.one_model_per_server:
             return True
@@ -98,7 +164,10 @@ class _Resolver:
             if url is not None:
                 return spec.base_url_from(field_name, url)
         if self.capability == "chat" or not spec.one_model_per_server:
-            self.origins["base_url"] = "default"
+            started = spec.prepare is not None  # a server the package starts: port chosen then
+            self.origins["base_url"] = (
+                "default (port chosen on first use)" if started else "default"
+            )
             return spec.default_base_url
         names = [_names(own)] + [_names(f) for f in spec.legacy_base_url[self.capability]]
         msg = (
@@ -115,10 +184,7 @@ class _Resolver:
             model = self.take("model", field_name)
             if model is not None:
                 return model
-        if (
-            self.capability == "vision"
-            and (self.settings.provider or DEFAULT_PROVIDER) == spec.name
-        ):
+        if self.capability == "vision" and (chat_provider(self.settings)) == spec.name:
             chat = _chat_model(self.settings, spec)
             if chat is not None:
                 self.origins["model"] = "chat model"
@@ -166,6 +232,21 @@ def _model_hint(spec: ProviderSpec) -> str:
     return "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
 
 
+def _unserved(spec: ProviderSpec, capability: Capability) -> ConfigurationError:
+    own_provider, own_url, own_model = _OWN_FIELDS[capability]
+    others = ", ".join(
+        name for name, other in PROVIDERS.items() if capability in other.capabilities
+    )
+    msg = (
+        f"The {spec.name} provider ({spec.label}) has no {capability} model. Set "
+        f"{_names(own_provider)} to a provider that has one ({others}), with "
+        f"{_names(own_model)} and, unless it runs on the default URL, {_names(own_url)}."
+    )
+    return ConfigurationError(
+        msg, setting=env_names(LLMSwitchSettings.model_fields[own_provider])[0]
+    )
+
+
 def _sampling(settings: LLMSwitchSettings, resolver: _Resolver) -> Sampling:
     for name in Sampling.__dataclass_fields__:
         if getattr(settings, name) is not None:
@@ -198,6 +279,8 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
     """
     resolver = _Resolver(settings, capability)
     spec = resolver.provider()
+    if capability not in spec.capabilities:
+        raise _unserved(spec, capability)
     model = resolver.model(spec)
     base_url = resolver.base_url(spec, model)
     sampling = Sampling() if capability == "embeddings" else _sampling(settings, resolver)

@@ -9,25 +9,35 @@ Example:
     >>> normalise_provider_name(" vLLM ")
     'vllm'
     >>> sorted(PROVIDERS)
-    ['ollama', 'openai', 'vllm']
+    ['embedded', 'ollama', 'openai', 'vllm']
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from langchain_llmswitch.providers import ollama, openai_compatible, vllm
+from langchain_llmswitch.providers import embedded, ollama, openai_compatible, vllm
 from langchain_llmswitch.providers.base import ProviderSpec
 
-__all__ = ["DEFAULT_PROVIDER", "PROVIDERS", "get_provider", "normalise_provider_name"]
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "LEGACY_DEFAULT_PROVIDER",
+    "PROVIDERS",
+    "get_provider",
+    "normalise_provider_name",
+]
 
 PROVIDERS: MappingProxyType[str, ProviderSpec] = MappingProxyType(
-    {spec.name: spec for spec in (ollama.SPEC, vllm.SPEC, openai_compatible.SPEC)}
+    {spec.name: spec for spec in (ollama.SPEC, vllm.SPEC, openai_compatible.SPEC, embedded.SPEC)}
 )
 """Every provider, by canonical name."""
 
-DEFAULT_PROVIDER = "ollama"
-"""The provider used when none is configured (where users start)."""
+DEFAULT_PROVIDER = "embedded"
+"""The provider when nothing is configured: no provider, and no URL or model variable."""
+
+LEGACY_DEFAULT_PROVIDER = "ollama"
+"""The provider when a URL or model is configured without a provider (legacy ``.env``
+files hold ``OLLAMA_HOST``/``OLLAMA_MODEL`` and no ``LLM_PROVIDER``)."""
 
 _ALIASES = MappingProxyType(
     {alias: spec.name for spec in PROVIDERS.values() for alias in (spec.name, *spec.aliases)}

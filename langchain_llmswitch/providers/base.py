@@ -148,6 +148,11 @@ class ProviderSpec:
         embeddings_class: The LangChain embeddings class (``module:attribute``).
         chat_kwargs: The constructor arguments of the chat class for an endpoint.
         embeddings_kwargs: The constructor arguments of the embeddings class.
+        capabilities: What the provider serves; resolving another capability on it is a
+            `ConfigurationError` naming the variables to set.
+        prepare: Called when a model of an endpoint is about to be built (never when
+            settings resolve): returns the endpoint to build, e.g. with the URL of a server
+            it has just started (the embedded provider).
     """
 
     name: str
@@ -168,6 +173,16 @@ class ProviderSpec:
     embeddings_class: str
     chat_kwargs: KwargsBuilder
     embeddings_kwargs: KwargsBuilder
+    capabilities: tuple[Capability, ...] = CAPABILITIES
+    prepare: Callable[[Endpoint], Endpoint] | None = None
+
+    def prepared(self, endpoint: Endpoint) -> Endpoint:
+        """Return the endpoint to build (after `prepare`, when the provider has one).
+
+        Args:
+            endpoint: The resolved endpoint.
+        """
+        return endpoint if self.prepare is None else self.prepare(endpoint)
 
     def load_chat_class(self) -> type[BaseChatModel]:
         """Import and return the chat class (raises `MissingDependencyError`)."""

@@ -92,7 +92,18 @@ BAD: list[tuple[str, dict[str, str], dict[str, Any], list[str]]] = [
         {"temprature": 0.3},
         ["Unknown setting keyword 'temprature'", "Did you mean 'temperature'"],
     ),
-    ("chat model missing ollama", {}, {}, ["No chat model", "LLM_MODEL or OLLAMA_MODEL"]),
+    (
+        "chat model missing ollama",
+        {"OLLAMA_HOST": "ollama:11434"},
+        {},
+        ["No chat model", "LLM_MODEL or OLLAMA_MODEL"],
+    ),
+    (
+        "vision on embedded",
+        {"VISION_PROVIDER": "embedded"},
+        {},
+        ["embedded provider", "has no vision model", "VISION_PROVIDER / OCR_PROVIDER"],
+    ),
     (
         "embeddings model missing",
         {"OLLAMA_MODEL": "m"},
@@ -115,7 +126,10 @@ def test_bad_input_is_explained(
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    capability = "embeddings" if "embeddings" in " ".join(expected) else "chat"
+    joined = " ".join(expected)
+    capability = (
+        "embeddings" if "embeddings" in joined else "vision" if "vision" in joined else "chat"
+    )
     with pytest.raises(ConfigurationError) as caught:
         resolve_endpoint(capability, **keywords)
     message = str(caught.value)

