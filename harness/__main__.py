@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {build,start,stop,status,env,llamacpp-wheel,verify-embeddings}``."""
+"""Command line: ``python -m harness COMMAND`` (build, start, stop, status, env, ...)."""
 
 from __future__ import annotations
 
