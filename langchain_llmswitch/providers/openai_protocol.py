@@ -26,6 +26,7 @@ DEFAULT_BATCH_SIZE = 64
 DEFAULT_CONCURRENCY = 4
 
 __all__ = [
+    "EMBEDDINGS_CLASS",
     "PACKAGE",
     "PLACEHOLDER_API_KEY",
     "chat_kwargs",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 PACKAGE = "langchain-openai"
+EMBEDDINGS_CLASS = "langchain_llmswitch.providers.openai_embeddings:SwitchOpenAIEmbeddings"
+"""The embeddings class of every OpenAI-protocol provider (batches sent concurrently); its
+constructor takes what `embeddings_kwargs` returns."""
 PLACEHOLDER_API_KEY = "EMPTY"
 """Sent when no key is configured: local servers ignore it, the SDK needs one."""
 

@@ -73,7 +73,7 @@ SPEC = ProviderSpec(
     parameters=PARAMETERS,
     base_url_from=base_url_from,
     chat_class="langchain_llmswitch.providers.openai_chat:SwitchChatOpenAI",
-    embeddings_class="langchain_llmswitch.providers.openai_embeddings:SwitchOpenAIEmbeddings",
+    embeddings_class=openai_protocol.EMBEDDINGS_CLASS,
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
 )

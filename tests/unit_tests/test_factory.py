@@ -8,7 +8,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_ollama import ChatOllama, OllamaEmbeddings
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
-from langchain_llmswitch import get_chat_model, get_embeddings, get_vision_model
+from langchain_llmswitch import (
+    PROVIDERS,
+    get_chat_model,
+    get_embeddings,
+    get_vision_model,
+    resolve_endpoint,
+)
 from langchain_llmswitch.factory import clear_cache
 
 
@@ -118,3 +124,13 @@ def test_num_ctx_against_unreachable_server_does_not_fail() -> None:
         provider="vllm", model="m", base_url="http://127.0.0.1:9/v1", num_ctx=32768
     )
     assert chat is not None
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_every_embeddings_class_takes_every_constructor_argument(provider: str) -> None:
+    """An argument the class does not know would land in ``model_kwargs`` and be sent to the
+    server (`Embeddings.create() got an unexpected keyword argument`): none may."""
+    spec = PROVIDERS[provider]
+    endpoint = resolve_endpoint("embeddings", provider=provider, model="m", base_url="http://h:1")
+    embeddings = spec.build_embeddings(endpoint)  # built as is: no embedded server started
+    assert not getattr(embeddings, "model_kwargs", None), embeddings
