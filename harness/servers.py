@@ -192,10 +192,6 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
         "2",
         "-np",
         str(slots),
-        # Repacking sends Q4 weights to AMX kernels where a native build has them; on CPUs
-        # that list AMX without the kernel enabling it that died with SIGILL/SIGSEGV (0 of 6
-        # starts answered without it). Our AVX2 build has no AMX code; kept as a guard.
-        "--no-repack",
     ]
     return LaunchPlan(argv)
 
@@ -225,7 +221,6 @@ def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPl
         "2048",
         "-np",
         "4",
-        "--no-repack",
     ]
     return LaunchPlan(argv)
 
