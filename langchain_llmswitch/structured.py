@@ -29,7 +29,8 @@ import json
 import logging
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -400,6 +401,26 @@ def constrained(
     return _checked(model.bind(**fields), constraint, provider, retries)
 
 
+SERVER_FORMAT_FAILURE = "does not match the expected"
+"""How llama.cpp says its own parser could not read a constrained answer ("The model produced
+output that does not match the expected peg-native format"): an HTTP error, at random with a
+sampling temperature, for the same request that succeeds on a second try."""
+
+
+@contextmanager
+def _server_format_failure() -> Iterator[None]:
+    """Turn the server's "output does not match the expected format" into a mismatch."""
+    try:
+        yield
+    except StructuredOutputError:
+        raise
+    except Exception as error:
+        if SERVER_FORMAT_FAILURE not in str(error):
+            raise
+        msg = f"the server could not parse its own constrained output ({error})"
+        raise StructuredOutputError(msg, "") from error
+
+
 def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:  # noqa: ANN401
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415 - heavy
 
@@ -411,8 +432,9 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
 
     def run(value: Any) -> Any:  # noqa: ANN401
         for attempt in range(retries + 1):
-            text = text_of(bound.invoke(value))
             try:
+                with _server_format_failure():
+                    text = text_of(bound.invoke(value))
                 return constraint.check(text)
             except StructuredOutputError:
                 if attempt == retries:
@@ -421,8 +443,9 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
 
     async def arun(value: Any) -> Any:  # noqa: ANN401
         for attempt in range(retries + 1):
-            text = text_of(await bound.ainvoke(value))
             try:
+                with _server_format_failure():
+                    text = text_of(await bound.ainvoke(value))
                 return constraint.check(text)
             except StructuredOutputError:
                 if attempt == retries:

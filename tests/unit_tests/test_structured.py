@@ -7,6 +7,8 @@ import re
 from typing import Any, Literal
 
 import pytest
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableLambda
 from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field
 from pydantic.v1 import BaseModel as BaseModelV1
@@ -17,6 +19,7 @@ from langchain_llmswitch.gbnf import choice_to_gbnf, regex_to_gbnf
 from langchain_llmswitch.structured import (
     Constraint,
     StructuredOutputError,
+    _checked,
     check_json_schema,
     constrained,
     prepare_schema,
@@ -350,3 +353,48 @@ def test_ollama_value_is_kept_when_the_model_rambles_on_in_other_keys() -> None:
     chat, _ = _model("ollama", '{"value": "2|cut off before the end')
     with pytest.raises(StructuredOutputError, match="JSON wrapper"):
         constrained(chat, regex=r"2\|[^|\n]{1,200}").invoke("x")
+
+
+def _flaky_server(failures: int) -> Any:
+    """A model that answers like llama.cpp whose parser rejected its own constrained output."""
+
+    calls = {"n": 0}
+
+    def answer(_: Any) -> AIMessage:
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            msg = "The model produced output that does not match the expected peg-native format"
+            raise RuntimeError(msg)
+        return AIMessage(content="3|we ship on friday")
+
+    return RunnableLambda(answer, afunc=None), calls
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+async def test_server_format_failure_is_a_mismatch_and_retried(retries: int) -> None:
+
+    constraint = Constraint("regex", r"3\|[^|\n]{1,80}")
+    model, calls = _flaky_server(failures=1)
+    checked = _checked(model, constraint, "openai", retries)
+    if retries:
+        assert checked.invoke("x") == "3|we ship on friday"
+        assert calls["n"] == 2
+    else:
+        with pytest.raises(StructuredOutputError, match="could not parse its own"):
+            checked.invoke("x")
+    other, _ = _flaky_server(failures=0)
+    assert await _checked(other, constraint, "openai", 0).ainvoke("x") == "3|we ship on friday"
+
+
+def test_other_server_errors_are_not_retried() -> None:
+
+    calls = []
+
+    def broken(_: Any) -> Any:
+        calls.append(1)
+        raise RuntimeError("connection reset")
+
+    checked = _checked(RunnableLambda(broken), Constraint("choice", ["a"]), "openai", 3)
+    with pytest.raises(RuntimeError, match="connection reset"):
+        checked.invoke("x")
+    assert len(calls) == 1
