@@ -29,8 +29,7 @@ import json
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -407,18 +406,27 @@ output that does not match the expected peg-native format"): an HTTP error, at r
 sampling temperature, for the same request that succeeds on a second try."""
 
 
-@contextmanager
-def _server_format_failure() -> Iterator[None]:
-    """Turn the server's "output does not match the expected format" into a mismatch."""
-    try:
-        yield
-    except StructuredOutputError:
-        raise
-    except Exception as error:
-        if SERVER_FORMAT_FAILURE not in str(error):
-            raise
+def as_mismatch(error: Exception) -> StructuredOutputError | None:
+    """Return the mismatch a model call's error stands for, or None for any other error.
+
+    Two errors are mismatches, reported and retried like one: the OpenAI SDK's
+    ``LengthFinishReasonError`` (JSON cut at the token limit; its text is kept) and llama.cpp's
+    "output does not match the expected ... format" (its parser rejected its own answer).
+
+    Args:
+        error: What the model call raised.
+    """
+    if type(error).__name__ == "LengthFinishReasonError":
+        completion = getattr(error, "completion", None)
+        choices = getattr(completion, "choices", None) or []
+        text = choices[0].message.content or "" if choices else ""
+        return StructuredOutputError(
+            "the output was cut at the token limit before it was complete", text
+        )
+    if SERVER_FORMAT_FAILURE in str(error):
         msg = f"the server could not parse its own constrained output ({error})"
-        raise StructuredOutputError(msg, "") from error
+        return StructuredOutputError(msg, "")
+    return None
 
 
 def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:  # noqa: ANN401
@@ -433,9 +441,16 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
     def run(value: Any) -> Any:  # noqa: ANN401
         for attempt in range(retries + 1):
             try:
-                with _server_format_failure():
-                    text = text_of(bound.invoke(value))
-                return constraint.check(text)
+                message = bound.invoke(value)
+            except Exception as error:
+                failure = as_mismatch(error)
+                if failure is None:
+                    raise
+                if attempt == retries:
+                    raise failure from error
+                continue
+            try:
+                return constraint.check(text_of(message))
             except StructuredOutputError:
                 if attempt == retries:
                     raise
@@ -444,9 +459,16 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
     async def arun(value: Any) -> Any:  # noqa: ANN401
         for attempt in range(retries + 1):
             try:
-                with _server_format_failure():
-                    text = text_of(await bound.ainvoke(value))
-                return constraint.check(text)
+                message = await bound.ainvoke(value)
+            except Exception as error:
+                failure = as_mismatch(error)
+                if failure is None:
+                    raise
+                if attempt == retries:
+                    raise failure from error
+                continue
+            try:
+                return constraint.check(text_of(message))
             except StructuredOutputError:
                 if attempt == retries:
                     raise
@@ -560,15 +582,6 @@ def validated_structured_output(
         failure = StructuredOutputError("; ".join(problems), text)
         return {"raw": raw, "parsed": None, "parsing_error": failure}
 
-    def from_length_error(error: Exception) -> dict[str, Any]:
-        completion = getattr(error, "completion", None)
-        choices = getattr(completion, "choices", None) or []
-        text = choices[0].message.content or "" if choices else ""
-        failure = StructuredOutputError(
-            "the output was cut at the token limit before it was complete", text
-        )
-        return {"raw": None, "parsed": None, "parsing_error": failure}
-
     def finish(result: dict[str, Any]) -> Any:  # noqa: ANN401
         if include_raw:
             return result
@@ -581,10 +594,11 @@ def validated_structured_output(
         for _ in range(retries + 1):
             try:
                 result = judge(bound.invoke(value))
-            except Exception as error:  # only the SDK's length error is handled
-                if type(error).__name__ != "LengthFinishReasonError":
+            except Exception as error:
+                failure = as_mismatch(error)
+                if failure is None:
                     raise
-                result = from_length_error(error)
+                result = {"raw": None, "parsed": None, "parsing_error": failure}
             if result["parsing_error"] is None:
                 break
         return finish(result)
@@ -594,10 +608,11 @@ def validated_structured_output(
         for _ in range(retries + 1):
             try:
                 result = judge(await bound.ainvoke(value))
-            except Exception as error:  # only the SDK's length error is handled
-                if type(error).__name__ != "LengthFinishReasonError":
+            except Exception as error:
+                failure = as_mismatch(error)
+                if failure is None:
                     raise
-                result = from_length_error(error)
+                result = {"raw": None, "parsed": None, "parsing_error": failure}
             if result["parsing_error"] is None:
                 break
         return finish(result)
