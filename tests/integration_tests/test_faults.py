@@ -47,6 +47,21 @@ def _open_sockets() -> int:
 
 
 @contextlib.contextmanager
+def chat_behind_fault(
+    backend: Backend, fault: Fault, **settings: Any
+) -> Iterator[tuple[Any, Fault]]:
+    """The backend's chat model reached through the fault proxy, and the proxy's record."""
+    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, recorded):
+        chat = get_chat_model(
+            provider=backend.provider,
+            base_url=url + PROVIDER_PATH[backend.provider],
+            model=backend.chat_model,
+            **settings,
+        )
+        yield chat, recorded
+
+
+@contextlib.contextmanager
 def throwaway_llama_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A llama-server of this test's own (SmolLM2, 4 slots), to kill at will."""
     from harness import process, servers  # noqa: PLC0415 - live tests only
@@ -177,16 +192,13 @@ def test_transient_status_is_retried_then_succeeds(
     backend_factory: Any, name: str, status: int, retry_after: str | None
 ) -> None:
     backend: Backend = backend_factory(name)
-    upstream = backend.chat_url.removesuffix("/v1")
     fault = Fault(mode="status", status=status, times=2, retry_after=retry_after)
-    with fault_proxy(upstream, fault) as (url, recorded):
-        chat = get_chat_model(
-            provider=backend.provider,
-            base_url=url + PROVIDER_PATH[backend.provider],
-            model=backend.chat_model,
-            max_tokens=3,
-            max_retries=2,
-        )
+    with chat_behind_fault(
+        backend,
+        fault,
+        max_tokens=3,
+        max_retries=2,
+    ) as (chat, recorded):
         start = time.monotonic()
         reply = chat.invoke("Say hi.")
         elapsed = time.monotonic() - start
@@ -202,15 +214,11 @@ def test_transient_status_is_retried_then_succeeds(
 def test_retries_exhausted_give_a_clear_error(backend_factory: Any, name: str) -> None:
     backend: Backend = backend_factory(name)
     fault = Fault(mode="status", status=503, times=10)
-    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, recorded):
-        chat = get_chat_model(
-            provider=backend.provider,
-            base_url=url + PROVIDER_PATH[backend.provider],
-            model=backend.chat_model,
-            max_retries=1,
-        )
-        with pytest.raises(Exception) as caught:
-            chat.invoke("Say hi.")
+    with (
+        chat_behind_fault(backend, fault, max_retries=1) as (chat, recorded),
+        pytest.raises(Exception) as caught,
+    ):
+        chat.invoke("Say hi.")
     assert is_unavailable(caught.value)
     assert len([r for r in recorded.requests if r[0] == "POST"]) == 2
 
@@ -234,15 +242,13 @@ def test_truncated_stream_is_an_error(backend_factory: Any, name: str) -> None:
     """The connection drops mid-stream: an error, never a partial message as if complete."""
     backend: Backend = backend_factory(name)
     fault = Fault(mode="truncate", cut_after=600)
-    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, _):
-        chat = get_chat_model(
-            provider=backend.provider,
-            base_url=url + PROVIDER_PATH[backend.provider],
-            model=backend.chat_model,
-            max_tokens=200,
-            temperature=0,
-            max_retries=0,
-        )
+    with chat_behind_fault(
+        backend,
+        fault,
+        max_tokens=200,
+        temperature=0,
+        max_retries=0,
+    ) as (chat, _):
         with pytest.raises(StreamInterruptedError):
             list(chat.stream("Write a long story about a dragon."))
         # not streamed: the body is cut short, a connection error (a fallback would answer)
@@ -258,16 +264,14 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(backend_factory: Any, na
     stall timeout; the stream ends with StreamInterruptedError within 10% of it."""
     backend: Backend = backend_factory(name)
     fault = Fault(mode="stall_after", cut_after=2000)
-    with fault_proxy(backend.chat_url.removesuffix("/v1"), fault) as (url, _):
-        chat = get_chat_model(
-            provider=backend.provider,
-            base_url=url + PROVIDER_PATH[backend.provider],
-            model=backend.chat_model,
-            max_tokens=200,
-            temperature=0,
-            timeout=6,  # room for a first token on a busy machine
-            max_retries=0,
-        )
+    with chat_behind_fault(
+        backend,
+        fault,
+        max_tokens=200,
+        temperature=0,
+        timeout=6,  # room for a first token on a busy machine
+        max_retries=0,
+    ) as (chat, _):
         chunks = 0
         last_chunk = time.monotonic()
 
