@@ -2,8 +2,10 @@
 
 Each function sends to the endpoint the package resolved (same URL, model and key) the body
 the package sends: streamed chat with usage (OpenAI: ``stream_options.include_usage``;
-Ollama: NDJSON), and embeddings in the same batches. Nothing else: no retries, no
-LangChain, no SDK. What the package costs is its rate as a fraction of this one.
+Ollama: NDJSON), and embeddings in the same batches. Nothing else: no LangChain, no SDK,
+and one retry only where the package's clients retry too, a connection that failed before
+any response (a kept-alive connection the server had just closed; llama-server does). What
+the package costs is its rate as a fraction of this one.
 
 Example:
     >>> async def once(url):  # doctest: +SKIP
@@ -53,6 +55,31 @@ def raw_client(timeout: float, connections: int) -> httpx.AsyncClient:
     """
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(timeout=timeout, limits=limits)
+
+
+_BEFORE_RESPONSE = (
+    httpx.RemoteProtocolError,
+    httpx.ConnectError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
+
+
+async def _send(
+    client: httpx.AsyncClient, request: httpx.Request, *, stream: bool
+) -> httpx.Response:
+    """Send ``request``; once more if its connection failed before any response arrived.
+
+    A server may close a kept-alive connection just as the pool hands it out (httpx then
+    raises ``RemoteProtocolError: Server disconnected without sending a response``). The
+    openai SDK and the package's Ollama transport retry such failures, so the baseline does
+    too, once, or a lost request would make the package look faster than it is. Timeouts and
+    errors after the response began are not retried.
+    """
+    try:
+        return await client.send(request, stream=stream)
+    except _BEFORE_RESPONSE:
+        return await client.send(request, stream=stream)
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -111,7 +138,7 @@ async def raw_chat(
                 json=_openai_body(model, prompt, max_tokens, seed),
                 headers=_headers(endpoint.api_key),
             )
-        response = await client.send(request, stream=True)
+        response = await _send(client, request, stream=True)
         try:
             response.raise_for_status()
             async for line in response.aiter_lines():
@@ -176,16 +203,20 @@ async def raw_embeddings(
     """
     model, base_url = endpoint.model, endpoint.base_url
     if endpoint.protocol == "ollama":
-        response = await client.post(f"{base_url}/api/embed", json={"model": model, "input": texts})
+        request = client.build_request(
+            "POST", f"{base_url}/api/embed", json={"model": model, "input": texts}
+        )
+        response = await _send(client, request, stream=False)
         response.raise_for_status()
         body = response.json()
         vectors = body.get("embeddings") or []
         tokens = int(body.get("prompt_eval_count") or 0)
     else:
         payload = {"model": model, "input": texts, "encoding_format": "base64"}
-        response = await client.post(
-            f"{base_url}/embeddings", json=payload, headers=_headers(endpoint.api_key)
+        request = client.build_request(
+            "POST", f"{base_url}/embeddings", json=payload, headers=_headers(endpoint.api_key)
         )
+        response = await _send(client, request, stream=False)
         response.raise_for_status()
         body = response.json()
         vectors = [_decode(item["embedding"]) for item in body["data"]]
