@@ -22,7 +22,9 @@ OLLAMA = RawEndpoint("ollama", "http://server", "m")
 
 
 def _sse(tokens: int) -> bytes:
-    events = [{"choices": [{"delta": {"content": f"t{i}"}}]} for i in range(tokens)]
+    events: list[dict[str, object]] = [
+        {"choices": [{"delta": {"content": f"t{i}"}}]} for i in range(tokens)
+    ]
     events.append({"choices": [], "usage": {"completion_tokens": tokens}})
     return b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
 
