@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from langchain_llmswitch.bench import BenchConfig, Target, merge_results, parse_target
+from langchain_llmswitch.bench import BenchConfig, Target, _tagged, merge_results, parse_target
 from langchain_llmswitch.bench_plot import _series
 from langchain_llmswitch.bench_raw import _read_line
 from langchain_llmswitch.bench_report import (
@@ -353,3 +353,17 @@ def test_plot_series_skip_levels_with_errors_and_sort_levels() -> None:
         {"target": "v", "client": "raw", "concurrency": 1, "errors": 0, "x": None},
     ]
     assert _series(rows, "x") == {("v", "package"): ([1, 4], [1.0, 3.0])}
+
+
+def test_runs_and_invocations_tag_the_same_prompts_apart_at_equal_length() -> None:
+    prompts = chat_prompts(4, seed=0)
+    first = _tagged(prompts, "a1b2c3", 1)
+    again = _tagged(prompts, "d4e5f6", 1)
+    second_run = _tagged(prompts, "a1b2c3", 2)
+    for one, other in ((first, again), (first, second_run)):
+        for left, right in zip(one, other, strict=True):
+            assert len(left) == len(right)
+            assert left[:1] == right[:1] == "["
+            assert left != right
+            assert left.split("] ", 1)[1] == right.split("] ", 1)[1]
+    assert first[0].startswith("[a1b2c3-001] ")
