@@ -8,11 +8,16 @@ never the quality of an answer.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_llmswitch import get_chat_model, get_embeddings
+from langchain_llmswitch.errors import ModelNotFoundError
+from langchain_llmswitch.providers.openai_chat import SwitchChatOpenAI
 
 from .conftest import Backend
 
@@ -55,12 +60,63 @@ def test_stream_with_usage(backend: Backend) -> None:
     _usage_ok(total, 12)
 
 
-async def test_ainvoke(backend: Backend) -> None:
+async def test_ainvoke(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[threading.Thread] = []
+    build = SwitchChatOpenAI._create_chat_result
+
+    def recorded(self: SwitchChatOpenAI, *args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(SwitchChatOpenAI, "_create_chat_result", recorded)
     chat = get_chat_model(**backend.chat_settings(), max_tokens=8, temperature=0)
     reply = await chat.ainvoke(PROMPT)
     assert isinstance(reply.content, str)
     assert reply.content.strip()
     _usage_ok(reply, 8)
+    if isinstance(chat, SwitchChatOpenAI):  # built on the event loop's thread, no worker hop
+        assert threads == [threading.current_thread()]
+
+
+async def test_ainvoke_answers_as_invoke_does(backend: Backend) -> None:
+    chat = get_chat_model(**backend.chat_settings(), max_tokens=8, temperature=0, seed=0)
+    sync_reply = chat.invoke(PROMPT)
+    async_reply = await chat.ainvoke(PROMPT)
+    assert async_reply.content == sync_reply.content
+    counts = ("input_tokens", "output_tokens", "total_tokens")  # not cache reads: the 2nd hits
+    assert async_reply.usage_metadata is not None
+    assert sync_reply.usage_metadata is not None
+    assert [async_reply.usage_metadata[k] for k in counts] == [
+        sync_reply.usage_metadata[k] for k in counts
+    ]
+    assert set(async_reply.response_metadata) == set(sync_reply.response_metadata)
+    metadata = async_reply.response_metadata
+    assert metadata.get("finish_reason", metadata.get("done_reason")) in {"length", "stop"}
+
+
+def test_unknown_model_names_what_vllm_serves(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    backend = backend_factory("vllm")
+    settings = {**backend.chat_settings(), "model": "no-such-model", "max_retries": 0}
+    chat = get_chat_model(**settings, max_tokens=4)
+    served = r"does not serve model 'no-such-model' \(HTTP 404.*Served: smollm2-135m\."
+    with pytest.raises(ModelNotFoundError, match=served) as sync_error:
+        chat.invoke(PROMPT)
+    assert sync_error.value.served == ["smollm2-135m"]
+
+
+async def test_unknown_model_names_what_vllm_serves_async(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    # retries left on: langchain-openai shares one async httpx client per URL across event
+    # loops (langchain#35783), so a connection of an earlier test's loop fails and is retried
+    backend = backend_factory("vllm")
+    settings = {**backend.chat_settings(), "model": "no-such-model"}
+    chat = get_chat_model(**settings, max_tokens=4)
+    with pytest.raises(ModelNotFoundError, match="Served: smollm2-135m") as async_error:
+        await chat.ainvoke(PROMPT)
+    assert async_error.value.served == ["smollm2-135m"]
 
 
 async def test_astream(backend: Backend) -> None:
