@@ -1,10 +1,19 @@
-"""httpx transports that retry, shared by every client the package builds for Ollama.
+"""httpx transports: retries for Ollama, and connection pools that belong to one event loop.
 
 ChatOllama and OllamaEmbeddings ignore ``max_retries`` (langchain#38045); the Ollama
 client does accept httpx keyword arguments, so retries live one level down, in the
 transport: connection errors, 429 (honouring ``Retry-After``) and 5xx are retried with
 exponential backoff and full jitter. The transports are cached per retry count, so every
 model object built with the same settings shares one connection pool.
+
+Pooled connections belong to the event loop that opened them, while a model object outlives
+loops (``asyncio.run`` per job, as Celery-style workers do; one loop per test). ChatOpenAI
+shares one async client per URL across loops (langchain#35783) and OpenAIEmbeddings keeps
+one per object: the second loop finds the first loop's connections, fails ("Event loop is
+closed"), and either raises (``max_retries=0``) or waits out a retry backoff (measured
+against vLLM: 0.27 s for the first ``asyncio.run(chat.ainvoke(...))``, 0.65-0.69 s for each
+later one). `LoopPools` keeps one pool per running loop and drops the pools of closed loops
+when a new loop arrives, so their sockets are released instead of piling up (one per loop).
 
 Example:
     >>> transport = sync_transport(max_retries=2)
@@ -19,17 +28,21 @@ import email.utils
 import logging
 import random
 import time
-import weakref
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import httpx
 
 __all__ = [
     "RETRY_STATUS",
     "AsyncRetryTransport",
+    "LoopLocalTransport",
+    "LoopPools",
     "RetryTransport",
     "async_transport",
     "backoff_delay",
+    "loop_local_async_client",
     "sync_transport",
 ]
 
@@ -115,12 +128,101 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class LoopPools:
+    """One httpx connection pool per running event loop.
+
+    A pool is made on a loop's first request. When a new loop arrives, the pools of loops
+    that have closed are dropped: their connections cannot be used or closed from another
+    loop, and once unreferenced the garbage collector closes their sockets.
+    """
+
+    def __init__(self, factory: Callable[[], httpx.AsyncHTTPTransport]) -> None:
+        """Build the holder.
+
+        Args:
+            factory: Makes the pool of a new loop.
+        """
+        self._factory = factory
+        self._pools: dict[asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport] = {}
+
+    def __len__(self) -> int:
+        """How many loops hold a pool."""
+        return len(self._pools)
+
+    def current(self) -> httpx.AsyncHTTPTransport:
+        """Return the running loop's pool, made on first use."""
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            for closed in [other for other in self._pools if other.is_closed()]:
+                del self._pools[closed]
+            pool = self._pools[loop] = self._factory()
+        return pool
+
+    async def aclose(self) -> None:
+        """Close the running loop's pool."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
+
+
+class LoopLocalTransport(httpx.AsyncBaseTransport):
+    """An async transport whose connections belong to the loop that uses them."""
+
+    def __init__(self, factory: Callable[[], httpx.AsyncHTTPTransport]) -> None:
+        """Build the transport.
+
+        Args:
+            factory: Makes the pool of a new loop.
+        """
+        self.pools = LoopPools(factory)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request through the running loop's pool."""
+        return await self.pools.current().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections of the running loop."""
+        await self.pools.aclose()
+
+
+def loop_local_async_client(timeout: float | None) -> httpx.AsyncClient:
+    """Return an async client for the openai SDK whose connections never cross loops.
+
+    The pool of each loop has the openai SDK's limits and langchain-openai's default socket
+    options (TCP keepalive), as the client langchain-openai would have built.
+
+    Args:
+        timeout: Seconds, as the model's ``timeout`` (the SDK sends its own per request).
+    """
+    import openai  # noqa: PLC0415 - only the OpenAI-protocol providers need it
+
+    options = _default_socket_options()
+
+    def pool() -> httpx.AsyncHTTPTransport:
+        return httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+            socket_options=list(options) or None,
+        )
+
+    return openai.DefaultAsyncHttpxClient(timeout=timeout, transport=LoopLocalTransport(pool))
+
+
+def _default_socket_options() -> tuple[Any, ...]:
+    try:
+        from langchain_openai.chat_models._client_utils import (  # noqa: PLC0415
+            _resolve_socket_options,
+        )
+    except ImportError:  # pragma: no cover - another langchain-openai: no socket options
+        return ()
+    return tuple(_resolve_socket_options(None))
+
+
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
     """An asynchronous transport that retries connection errors, 429 and 5xx.
 
     Pooled connections belong to the event loop that opened them, and a model object
-    outlives loops (``asyncio.run`` twice, one loop per test): this transport keeps one
-    pool per running loop, dropped when the loop is garbage-collected.
+    outlives loops: this transport keeps one pool per running loop (`LoopPools`).
     """
 
     def __init__(self, max_retries: int) -> None:
@@ -130,17 +232,11 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             max_retries: Retries after the first attempt.
         """
         self.max_retries = max_retries
-        self._pools: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
-        ] = weakref.WeakKeyDictionary()
+        self.pools = LoopPools(httpx.AsyncHTTPTransport)
 
     @property
     def _inner(self) -> httpx.AsyncHTTPTransport:
-        loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            pool = self._pools[loop] = httpx.AsyncHTTPTransport()
-        return pool
+        return self.pools.current()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send the request, retrying as configured."""
@@ -171,9 +267,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close the pooled connections of the running loop."""
-        pool = self._pools.pop(asyncio.get_running_loop(), None)
-        if pool is not None:
-            await pool.aclose()
+        await self.pools.aclose()
 
 
 @lru_cache(maxsize=32)
