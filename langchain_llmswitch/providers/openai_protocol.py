@@ -11,7 +11,9 @@ their parameter table and URL rules. What it handles for the user:
   arrays, which vLLM and llama.cpp mis-embed, and no tiktoken download at run time;
 - embeddings go in batches of ``EMBEDDINGS_BATCH_SIZE`` texts, ``EMBEDDINGS_CONCURRENCY``
   requests in flight (`SwitchOpenAIEmbeddings`);
-- the API key defaults to a placeholder, for local servers that ignore it.
+- the API key defaults to a placeholder, for local servers that ignore it;
+- async calls use connections of the running event loop only (``asyncio.run`` per job would
+  otherwise meet the previous loop's dead connections: langchain#35783).
 """
 
 from __future__ import annotations
@@ -87,6 +89,13 @@ def _api_key(endpoint: Endpoint) -> str:
     return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
 
 
+def _async_client(endpoint: Endpoint) -> Any:  # noqa: ANN401 - an httpx.AsyncClient
+    """The async HTTP client: connections per event loop (`transport.loop_local_async_client`)."""
+    from langchain_llmswitch.transport import loop_local_async_client  # noqa: PLC0415 - httpx
+
+    return loop_local_async_client(endpoint.timeout)
+
+
 def chat_kwargs(
     endpoint: Endpoint, parameters: Mapping[str, Placement], provider: str
 ) -> dict[str, Any]:
@@ -104,6 +113,7 @@ def chat_kwargs(
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
         "max_retries": endpoint.max_retries,
+        "http_async_client": _async_client(endpoint),
         "stream_usage": True,
         "use_responses_api": False,
         **sampling_kwargs(endpoint, parameters),
@@ -122,6 +132,7 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
         "max_retries": endpoint.max_retries,
+        "http_async_client": _async_client(endpoint),
         "check_embedding_ctx_length": False,
         "tiktoken_enabled": False,
         "chunk_size": endpoint.embeddings_batch_size or DEFAULT_BATCH_SIZE,

@@ -7,6 +7,7 @@ never the quality of an answer.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Callable
@@ -92,6 +93,28 @@ async def test_ainvoke_answers_as_invoke_does(backend: Backend) -> None:
     assert set(async_reply.response_metadata) == set(sync_reply.response_metadata)
     metadata = async_reply.response_metadata
     assert metadata.get("finish_reason", metadata.get("done_reason")) in {"length", "stop"}
+
+
+def test_one_event_loop_after_another(backend: Backend) -> None:
+    """``asyncio.run`` per job (a worker's way): each loop gets its own connections.
+
+    Without retries, so a connection left from an earlier loop would fail the call
+    (ChatOpenAI's shared client: langchain#35783) instead of being hidden by a retry's wait.
+    """
+    chat = get_chat_model(**backend.chat_settings(), max_tokens=4, temperature=0, max_retries=0)
+    embeddings = get_embeddings(**backend.embeddings_settings(), max_retries=0)
+
+    async def job() -> tuple[str, int]:
+        reply = await chat.ainvoke(PROMPT)
+        chunks = [chunk async for chunk in chat.astream(PROMPT)]
+        vectors = await embeddings.aembed_documents(["one", "two"])
+        assert isinstance(reply.content, str)
+        assert len(chunks) >= 2
+        return reply.content, len(vectors)
+
+    answers = [asyncio.run(job()) for _ in range(3)]
+    assert [count for _, count in answers] == [2, 2, 2]
+    assert all(text for text, _ in answers)
 
 
 def test_unknown_model_names_what_vllm_serves(
