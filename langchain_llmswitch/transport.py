@@ -201,7 +201,7 @@ def loop_local_async_client(timeout: float | None) -> httpx.AsyncClient:
 
     def pool() -> httpx.AsyncHTTPTransport:
         return httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+            limits=openai.DEFAULT_CONNECTION_LIMITS,
             socket_options=list(options) or None,
         )
 
