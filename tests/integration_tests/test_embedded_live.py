@@ -1,7 +1,8 @@
 """The embedded provider for real: llama-server started in a temporary cache, shared, stopped.
 
-Every test here runs against servers this module starts itself (never the harness's), in a
-temporary ``LLMSWITCH_CACHE_DIR``, so the first start includes fetching both models and
+Every test here runs against embedded servers this module starts itself (only the OCR step's
+vision server is the harness's, from the harness's own cache), in a temporary
+``LLMSWITCH_CACHE_DIR``, so the first start includes fetching both models and
 converting MiniLM to GGUF. The module stops what it started, also when a test fails. The
 timings printed at the end (``-s``) are the README's figures.
 """
@@ -28,6 +29,10 @@ pytestmark = pytest.mark.live
 
 TIMINGS: dict[str, float] = {}
 BIN = Path(sys.executable).parent
+HARNESS_CACHE = os.environ.get("LLMSWITCH_CACHE_DIR")
+"""The harness's cache as this process found it: the module fixture points the variable at a
+temporary cache, and a harness server started under it would be built there and outlive the
+test (``harness stop`` looks in the real cache)."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -153,7 +158,12 @@ def test_demo_runs_end_to_end_with_nothing_configured(embedded_cache: Path) -> N
 def test_demo_adds_ocr_when_a_vision_model_is_configured(embedded_cache: Path) -> None:
     import harness  # noqa: PLC0415 - only this test needs a vision server
 
-    vision = harness.ensure_started(["vllm-vision"])["vllm-vision"]
+    with pytest.MonkeyPatch.context() as patch:  # the harness's own cache, not the module's
+        if HARNESS_CACHE is None:
+            patch.delenv("LLMSWITCH_CACHE_DIR")
+        else:
+            patch.setenv("LLMSWITCH_CACHE_DIR", HARNESS_CACHE)
+        vision = harness.ensure_started(["vllm-vision"])["vllm-vision"]
     env = {
         **_environment(embedded_cache),
         "LLM_PROVIDER": "embedded",  # a vision URL alone would make the default ollama
