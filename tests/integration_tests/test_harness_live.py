@@ -46,6 +46,9 @@ def test_llama_server_answers_greedy_requests_without_earlier_requests_state(nam
 
     # llama-server reports how many prompt tokens it took from its cache (`timings.cache_n`):
     # with the prompt cache on, the repeated request reuses all but its last token.
-    assert again["timings"]["cache_n"] == 0, again["timings"]
+    assert again["timings"]["cache_n"] == 0, (
+        f"{name} reused {again['timings']['cache_n']} cached prompt tokens: started without "
+        "--no-cache-prompt (a server from before the harness passed it? `python -m harness stop`)"
+    )
     assert again["timings"]["prompt_n"] == first["timings"]["prompt_n"]
     assert again["choices"][0]["message"] == first["choices"][0]["message"]
