@@ -195,7 +195,9 @@ class LLMSwitchSettings(BaseSettings):
     timeout: float | None = Field(
         None,
         gt=0,
-        description="Seconds to wait for a server (connect and each read). Default 300.",
+        description=(
+            "Seconds to wait for a server (connect, each read, each streamed chunk). Default 300."
+        ),
         json_schema_extra=_env("LLM_TIMEOUT", "OLLAMA_TIMEOUT"),
     )
     max_retries: int | None = Field(

@@ -4,6 +4,10 @@ Shared by the vLLM and the generic OpenAI-compatible providers, which differ onl
 their parameter table and URL rules. What it handles for the user:
 - parameters that are not OpenAI fields (``top_k``, repetition penalty) go in
   ``extra_body``, which the SDK merges into the top level of the request body;
+- ``timeout`` (``LLM_TIMEOUT``) bounds every wait of a stream, async as well as sync:
+  langchain-openai would bound each chunk wait of an async stream by its own
+  ``stream_chunk_timeout`` (120 s), so a long prompt on a CPU server failed ``astream``
+  before its first token while ``stream`` waited;
 - streamed token usage is on (``stream_usage=True``: with a custom ``base_url``
   ChatOpenAI would otherwise send no ``stream_options`` and report no usage);
 - Chat Completions, never the Responses API, which these servers do not all serve;
@@ -112,6 +116,7 @@ def chat_kwargs(
         "base_url": endpoint.base_url,
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
+        "stream_chunk_timeout": endpoint.timeout,
         "max_retries": endpoint.max_retries,
         "http_async_client": _async_client(endpoint),
         "stream_usage": True,

@@ -385,3 +385,44 @@ def test_embeddings_never_fall_back_across_spaces(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("OLLAMA_EMBEDDING_MODEL", "nomic-embed-text")
     with pytest.raises(ConfigurationError, match="EMBEDDINGS_FALLBACK_SAME_SPACE"):
         get_embeddings()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", ["vllm", "llamacpp"])
+def test_async_stream_waits_for_a_slow_first_token_as_long_as_the_timeout(
+    backend_factory: Any, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LLM_TIMEOUT`` bounds every wait of an async stream, as it does a sync one.
+
+    langchain-openai bounds each chunk wait of an async stream by its own
+    ``stream_chunk_timeout`` (120 s, or ``LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S``), whatever
+    the client's timeout: a long prompt on a CPU server, over 120 s to its first token, failed
+    ``astream`` with ``LLM_TIMEOUT=600`` while ``stream`` waited. Here that limit is 1 s (the
+    variable stands in for its 120 s at test scale) and the first token comes 3 s after the
+    headers: with ``timeout=8`` the answer arrives; with ``timeout=2`` and 5 s to the first
+    token the stream fails after about 2 s.
+    """
+    monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "1")
+    backend: Backend = backend_factory(name)
+
+    async def consume(chat: Any) -> str:
+        return "".join([str(chunk.content) async for chunk in chat.astream("Say hi.")])
+
+    with chat_behind_fault(
+        backend, Fault(mode="delay", delay=3), max_tokens=8, temperature=0, timeout=8, max_retries=0
+    ) as (chat, _):
+        start = time.monotonic()
+        text = asyncio.run(consume(chat))
+        waited = time.monotonic() - start
+    assert text.strip()
+    assert waited >= 3, waited
+
+    with chat_behind_fault(
+        backend, Fault(mode="delay", delay=5), max_tokens=8, temperature=0, timeout=2, max_retries=0
+    ) as (chat, _):
+        start = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            asyncio.run(consume(chat))
+        failed_after = time.monotonic() - start
+    assert is_unavailable(caught.value), repr(caught.value)
+    assert 1.8 <= failed_after <= 3.0, failed_after

@@ -9,7 +9,9 @@ One request per connection (the proxy answers with ``Connection: close``). Modes
 - ``truncate``: relay the upstream answer but cut the connection after ``cut_after``
   body bytes (a stream that breaks mid-way);
 - ``stall_after``: relay ``cut_after`` body bytes, then hold the connection open and send
-  nothing more (a server that hangs mid-stream).
+  nothing more (a server that hangs mid-stream);
+- ``delay``: relay the upstream's response headers at once and its body ``delay`` seconds
+  later (a streamed answer slow to its first token, like a long prompt on a CPU).
 Every request (method, path, headers) is recorded.
 """
 
@@ -32,6 +34,7 @@ class Fault:
     times: int = 0
     retry_after: str | None = None
     cut_after: int = 0
+    delay: float = 0.0
     requests: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,7 +80,12 @@ def _respond(conn: socket.socket, status: int, body: bytes, headers: dict[str, s
 
 
 def _relay(
-    conn: socket.socket, request: bytes, upstream: str, cut_after: int | None, hang: bool = False
+    conn: socket.socket,
+    request: bytes,
+    upstream: str,
+    cut_after: int | None,
+    hang: bool = False,
+    delay: float = 0.0,
 ) -> None:
     parts = urlsplit(upstream)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -90,7 +98,7 @@ def _relay(
             chunk = up.recv(65536)
             if not chunk:
                 return
-            if cut_after is None:
+            if cut_after is None and (header_done or not delay):
                 conn.sendall(chunk)
                 continue
             if not header_done:
@@ -100,7 +108,11 @@ def _relay(
                 head, _, rest = buffer.partition(b"\r\n\r\n")
                 conn.sendall(head + b"\r\n\r\n")
                 header_done = True
+                time.sleep(delay)  # the headers are out, the first token is slow
                 chunk = rest
+                if cut_after is None:
+                    conn.sendall(chunk)
+                    continue
             room = cut_after - sent_body
             conn.sendall(chunk[:room])
             sent_body += min(len(chunk), room)
@@ -143,8 +155,9 @@ def _serve(conn: socket.socket, fault: Fault, upstream: str) -> None:
             _respond(conn, 200, b'{"id": "x", "choices": [', {"Content-Type": "application/json"})
             return
         cut = fault.cut_after if fault.mode in {"truncate", "stall_after"} else None
+        delay = fault.delay if fault.mode == "delay" else 0.0
         with contextlib.suppress(OSError):
-            _relay(conn, request, upstream, cut, hang=fault.mode == "stall_after")
+            _relay(conn, request, upstream, cut, hang=fault.mode == "stall_after", delay=delay)
 
 
 @contextmanager
