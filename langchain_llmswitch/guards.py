@@ -4,11 +4,13 @@
   `ModelNotFoundError`, "no images here" becomes `CapabilityError`), or passes unchanged;
 - `guard_stream` / `aguard_stream`: a stream must end with the server saying it is
   complete; one that breaks after its first chunk, or simply ends early, raises
-  `StreamInterruptedError` instead of passing a partial message off as complete.
+  `StreamInterruptedError` instead of passing a partial message off as complete;
+  `aguard_stream` also bounds each wait for a chunk (``chunk_timeout``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
@@ -90,22 +92,42 @@ async def aguard_stream(
     complete: Callable[[ChatGenerationChunk], bool],
     where: str,
     translate: Translate,
+    chunk_timeout: float | None = None,
 ) -> AsyncIterator[ChatGenerationChunk]:
-    """The asynchronous `guard_stream`.
+    """The asynchronous `guard_stream`, with a bound on each wait for a chunk.
+
+    The bound counts only the time spent waiting for the server, not the consumer's time
+    between chunks. It is one timer per chunk (``asyncio.timeout``), where
+    ``asyncio.wait_for`` would start a task per chunk (Python 3.11).
 
     Args:
         chunks: The model's own stream.
         complete: Whether a chunk says the answer is complete.
         where: The provider and URL, for the message.
         translate: The model's translation of server errors.
+        chunk_timeout: Seconds to wait for each chunk; None waits as long as the transport.
 
     Yields:
         The chunks.
+
+    Raises:
+        TimeoutError: No first chunk within ``chunk_timeout`` seconds.
+        StreamInterruptedError: The stream broke, stalled or ended after its first chunk,
+            before it was complete.
     """
     count, finished = 0, False
+    source = chunks.__aiter__()
     with translated(translate):
         try:
-            async for chunk in chunks:
+            while True:
+                try:
+                    async with asyncio.timeout(chunk_timeout):
+                        chunk = await anext(source)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError as error:
+                    msg = f"no chunk from {where} within {chunk_timeout} s (LLM_TIMEOUT)"
+                    raise TimeoutError(msg) from error
                 finished = finished or complete(chunk)
                 count += 1
                 yield chunk

@@ -54,6 +54,14 @@ class SwitchChatOpenAI(ChatOpenAI):
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
 
+    chunk_timeout: float | None = Field(default=None, gt=0, exclude=True)
+    """Seconds to wait for each chunk of an async stream (``LLM_TIMEOUT``).
+
+    It takes the place of ChatOpenAI's ``stream_chunk_timeout``, which this package turns
+    off: that one is 120 s whatever the client's timeout (an answer slow to its first
+    token failed ``astream`` while ``stream`` waited), and it costs a task per chunk.
+    """
+
     @classmethod
     def lc_id(cls) -> list[str]:
         """Serialise as the ChatOpenAI it configures (loadable with LangChain's allowlist).
@@ -176,6 +184,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             complete=_finished,
             where=f"{self.llmswitch_provider} at {self.openai_api_base}",
             translate=self._translated,
+            chunk_timeout=self.chunk_timeout,
         ):
             yield chunk
 

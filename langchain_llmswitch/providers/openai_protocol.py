@@ -7,7 +7,8 @@ their parameter table and URL rules. What it handles for the user:
 - ``timeout`` (``LLM_TIMEOUT``) bounds every wait of a stream, async as well as sync:
   langchain-openai would bound each chunk wait of an async stream by its own
   ``stream_chunk_timeout`` (120 s), so a long prompt on a CPU server failed ``astream``
-  before its first token while ``stream`` waited;
+  before its first token while ``stream`` waited; that one is off, and
+  `SwitchChatOpenAI` bounds each chunk wait by ``timeout`` itself (``chunk_timeout``);
 - streamed token usage is on (``stream_usage=True``: with a custom ``base_url``
   ChatOpenAI would otherwise send no ``stream_options`` and report no usage);
 - Chat Completions, never the Responses API, which these servers do not all serve;
@@ -116,7 +117,8 @@ def chat_kwargs(
         "base_url": endpoint.base_url,
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
-        "stream_chunk_timeout": endpoint.timeout,
+        "stream_chunk_timeout": None,
+        "chunk_timeout": endpoint.timeout,
         "max_retries": endpoint.max_retries,
         "http_async_client": _async_client(endpoint),
         "stream_usage": True,

@@ -258,10 +258,13 @@ def test_truncated_stream_is_an_error(backend_factory: Any, name: str) -> None:
 
 
 @pytest.mark.live
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("name", ["vllm", "llamacpp", "ollama"])
-def test_stream_stalled_mid_way_ends_within_the_timeout(backend_factory: Any, name: str) -> None:
-    """Chunks arrive, then nothing (connection open): the per-read timeout is a per-chunk
-    stall timeout; the stream ends with StreamInterruptedError within 10% of it."""
+def test_stream_stalled_mid_way_ends_within_the_timeout(
+    backend_factory: Any, name: str, mode: str
+) -> None:
+    """Chunks arrive, then nothing (connection open): the timeout bounds each wait for a
+    chunk; the stream ends with StreamInterruptedError within 10% of it, sync or async."""
     backend: Backend = backend_factory(name)
     fault = Fault(mode="stall_after", cut_after=2000)
     with chat_behind_fault(
@@ -275,8 +278,17 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(backend_factory: Any, na
         chunks = 0
         last_chunk = time.monotonic()
 
+        async def aconsume() -> None:
+            nonlocal chunks, last_chunk
+            async for _ in chat.astream("Write a long story about a dragon."):
+                chunks += 1
+                last_chunk = time.monotonic()
+
         def consume() -> None:
             nonlocal chunks, last_chunk
+            if mode == "async":
+                asyncio.run(aconsume())
+                return
             for _ in chat.stream("Write a long story about a dragon."):
                 chunks += 1
                 last_chunk = time.monotonic()
@@ -398,9 +410,10 @@ def test_async_stream_waits_for_a_slow_first_token_as_long_as_the_timeout(
     ``stream_chunk_timeout`` (120 s, or ``LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S``), whatever
     the client's timeout: a long prompt on a CPU server, over 120 s to its first token, failed
     ``astream`` with ``LLM_TIMEOUT=600`` while ``stream`` waited. Here that limit is 1 s (the
-    variable stands in for its 120 s at test scale) and the first token comes 3 s after the
-    headers: with ``timeout=8`` the answer arrives; with ``timeout=2`` and 5 s to the first
-    token the stream fails after about 2 s.
+    variable stands in for its 120 s at test scale; the package turns it off and bounds each
+    chunk wait by the timeout itself) and the first token comes 3 s after the headers: with
+    ``timeout=8`` the answer arrives; with ``timeout=2`` and 5 s to the first token the
+    stream fails after about 2 s.
     """
     monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "1")
     backend: Backend = backend_factory(name)

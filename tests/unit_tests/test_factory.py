@@ -91,9 +91,10 @@ def test_openai_protocol_stream_chunk_waits_follow_the_timeout(
     """langchain-openai's own per-chunk limit of async streams (120 s) never undercuts ours."""
     monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "1")
     chat = get_chat_model(provider=provider, base_url="http://s:1/v1", model="m", timeout=600)
-    assert chat.stream_chunk_timeout == 600  # type: ignore[attr-defined]
+    assert chat.stream_chunk_timeout is None  # type: ignore[attr-defined]
+    assert chat.chunk_timeout == 600  # type: ignore[attr-defined]
     default = get_chat_model(provider=provider, base_url="http://s:1/v1", model="m")
-    assert default.stream_chunk_timeout == default.request_timeout == 300  # type: ignore[attr-defined]
+    assert default.chunk_timeout == default.request_timeout == 300  # type: ignore[attr-defined]
 
 
 def test_repeated_calls_return_copies_sharing_clients() -> None:
