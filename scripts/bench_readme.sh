@@ -4,7 +4,7 @@
 # `llmswitch bench` twice, merged into one report: vLLM (chat at 1..16 concurrent, embeddings of
 # 5,000 texts), then llama.cpp `llama-server` chat with 4 slots and with 1 slot at the same levels
 # (embeddings of 5,000 texts on the llama.cpp embeddings server), plus the client-overhead
-# measurement. Every level is measured twice in alternating order (--repeat 2). 24 minutes
+# measurement. Every level is measured twice in alternating order (--repeat 2). 25 minutes
 # measured on an idle 2-core machine; run it on an idle one (other load swings single runs by tens of %).
 set -euo pipefail
 cd "$(dirname "$0")/.."
