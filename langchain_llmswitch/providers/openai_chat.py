@@ -54,13 +54,17 @@ class SwitchChatOpenAI(ChatOpenAI):
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
 
-    chunk_timeout: float | None = Field(default=None, gt=0, exclude=True)
-    """Seconds to wait for each chunk of an async stream (``LLM_TIMEOUT``).
+    @property
+    def chunk_timeout(self) -> float | None:
+        """Seconds to wait for each chunk of an async stream: the client's ``timeout``.
 
-    It takes the place of ChatOpenAI's ``stream_chunk_timeout``, which this package turns
-    off: that one is 120 s whatever the client's timeout (an answer slow to its first
-    token failed ``astream`` while ``stream`` waited), and it costs a task per chunk.
-    """
+        It takes the place of ChatOpenAI's ``stream_chunk_timeout``, which this package turns
+        off: that one is 120 s whatever the client's timeout (an answer slow to its first
+        token failed ``astream`` while ``stream`` waited), and it costs a task per chunk.
+        None (a timeout given as a tuple or ``httpx.Timeout``) leaves it to the transport.
+        """
+        timeout = self.request_timeout
+        return float(timeout) if isinstance(timeout, int | float) else None
 
     @classmethod
     def lc_id(cls) -> list[str]:

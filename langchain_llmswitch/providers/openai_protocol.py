@@ -8,7 +8,7 @@ their parameter table and URL rules. What it handles for the user:
   langchain-openai would bound each chunk wait of an async stream by its own
   ``stream_chunk_timeout`` (120 s), so a long prompt on a CPU server failed ``astream``
   before its first token while ``stream`` waited; that one is off, and
-  `SwitchChatOpenAI` bounds each chunk wait by ``timeout`` itself (``chunk_timeout``);
+  `SwitchChatOpenAI` bounds each chunk wait by ``timeout`` itself;
 - streamed token usage is on (``stream_usage=True``: with a custom ``base_url``
   ChatOpenAI would otherwise send no ``stream_options`` and report no usage);
 - Chat Completions, never the Responses API, which these servers do not all serve;
@@ -118,7 +118,6 @@ def chat_kwargs(
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
         "stream_chunk_timeout": None,
-        "chunk_timeout": endpoint.timeout,
         "max_retries": endpoint.max_retries,
         "http_async_client": _async_client(endpoint),
         "stream_usage": True,
