@@ -79,6 +79,19 @@ def _respond(conn: socket.socket, status: int, body: bytes, headers: dict[str, s
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
 
 
+def _read_head(up: socket.socket) -> tuple[bytes, bytes] | None:
+    """The upstream's response headers (with their blank line) and the body bytes after them;
+    None when the upstream closes before its headers are complete."""
+    buffer = b""
+    while b"\r\n\r\n" not in buffer:
+        chunk = up.recv(65536)
+        if not chunk:
+            return None
+        buffer += chunk
+    head, _, body = buffer.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", body
+
+
 def _relay(
     conn: socket.socket,
     request: bytes,
@@ -91,35 +104,29 @@ def _relay(
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     with socket.create_connection((host, port), timeout=300) as up:
         up.sendall(_rewrite(request, f"{host}:{port}"))
+        chunk = b""
+        if cut_after is not None or delay:  # these faults treat the body apart from the headers
+            split = _read_head(up)
+            if split is None:
+                return
+            head, chunk = split
+            conn.sendall(head)
+            time.sleep(delay)  # the headers are out, the first token is slow
         sent_body = 0
-        header_done = False
-        buffer = b""
         while True:
+            if cut_after is None:
+                conn.sendall(chunk)
+            else:
+                room = cut_after - sent_body
+                conn.sendall(chunk[:room])
+                sent_body += min(len(chunk), room)
+                if sent_body >= cut_after:
+                    if hang:
+                        time.sleep(3600)  # the stream stalls here, connection open
+                    conn.shutdown(socket.SHUT_RDWR)  # the stream breaks here
+                    return
             chunk = up.recv(65536)
             if not chunk:
-                return
-            if cut_after is None and (header_done or not delay):
-                conn.sendall(chunk)
-                continue
-            if not header_done:
-                buffer += chunk
-                if b"\r\n\r\n" not in buffer:
-                    continue
-                head, _, rest = buffer.partition(b"\r\n\r\n")
-                conn.sendall(head + b"\r\n\r\n")
-                header_done = True
-                time.sleep(delay)  # the headers are out, the first token is slow
-                chunk = rest
-                if cut_after is None:
-                    conn.sendall(chunk)
-                    continue
-            room = cut_after - sent_body
-            conn.sendall(chunk[:room])
-            sent_body += min(len(chunk), room)
-            if sent_body >= cut_after:
-                if hang:
-                    time.sleep(3600)  # the stream stalls here, connection open
-                conn.shutdown(socket.SHUT_RDWR)  # the stream breaks here
                 return
 
 
