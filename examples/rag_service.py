@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ from langchain_llmswitch import (
     get_chat_model,
     get_embeddings,
 )
+from langchain_llmswitch.structured import StructuredOutputError
+
+logger = logging.getLogger("rag_service")
 
 DOCUMENTS = [
     Document(id="cats", page_content="Cats drink water and like to sleep in the sun."),
@@ -53,6 +57,10 @@ class QuestionAnalysis(BaseModel):
 
     kind: Literal["fact", "how-to", "opinion", "other"]
     keywords: list[Annotated[str, Field(max_length=30)]] = Field(max_length=3)
+
+
+UNANALYSED = QuestionAnalysis(kind="other", keywords=[])
+"""What a question is taken for when its analysis fails."""
 
 
 @dataclass(frozen=True)
@@ -140,11 +148,20 @@ class RagService:
         return self.store.similarity_search(question, k=self.k)
 
     def analyse(self, question: str) -> QuestionAnalysis:
-        """Classify the question (structured output, enforced by the server and checked)."""
+        """Classify the question (structured output, enforced by the server and checked).
+
+        The analysis only steers the answer, so a failed one does not fail the question:
+        after one retry, a mismatch (JSON cut at ``max_tokens``, a small model padding the
+        JSON with whitespace that llama.cpp's grammar allows) is logged with its raw text and
+        the question is answered as kind ``other``.
+        """
         chat = get_chat_model(max_tokens=self.max_tokens)
-        result = chat.with_structured_output(QuestionAnalysis).invoke(
-            [("system", ANALYSIS_SYSTEM), ("human", question)]
-        )
+        analyser = chat.with_structured_output(QuestionAnalysis, retries=1)
+        try:
+            result = analyser.invoke([("system", ANALYSIS_SYSTEM), ("human", question)])
+        except StructuredOutputError as error:
+            logger.warning("question analysis failed, answering as 'other': %s", error)
+            return UNANALYSED
         return QuestionAnalysis.model_validate(result)
 
     def answer(self, question: str) -> Answer:

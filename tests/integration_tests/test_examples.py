@@ -123,6 +123,27 @@ def test_rag_service(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
     assert answer.text
 
 
+@pytest.mark.live
+def test_rag_service_answers_when_the_analysis_fails(
+    monkeypatch: pytest.MonkeyPatch,
+    backend_factory: Callable[[str], Backend],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """4 tokens cannot hold the analysis JSON: it is retried, logged, and the question is
+    still answered from the right document (llama.cpp, whose grammar allows whitespace)."""
+    _use(monkeypatch, backend_factory("llamacpp"))
+    service = rag_service.RagService(max_tokens=4)
+    service.index(rag_service.DOCUMENTS)
+    with caplog.at_level("WARNING", logger="rag_service"):
+        answer = service.answer("What do cats drink?")
+    assert answer.analysis == rag_service.UNANALYSED
+    assert answer.sources[0] == "cats"
+    assert answer.text
+    (record,) = caplog.records
+    assert "question analysis failed" in record.getMessage()
+    assert "cut at the token limit" in record.getMessage()
+
+
 @pytest.mark.vcr
 def test_rag_index_refuses_embeddings_of_another_space(
     monkeypatch: pytest.MonkeyPatch, backend_factory: Callable[[str], Backend], tmp_path: Path
