@@ -40,9 +40,10 @@ test-replay: venv
 test-live: venv venv-embedded
 	$(PYTEST) tests/integration_tests --live --disable-recording
 
-## Re-record every cassette from the real servers (scrubbed on the way in).
+## Re-record the cassettes from the real servers (scrubbed on the way in); K= selects tests
+## as pytest -k does (make record K="json_analysis and llamacpp").
 record: venv
-	$(PYTEST) tests/integration_tests -m "not live" --live --record-mode=rewrite
+	$(PYTEST) tests/integration_tests -m "not live" --live --record-mode=rewrite $(if $(K),-k "$(K)")
 
 lint: venv
 	$(PY) -m ruff check .
