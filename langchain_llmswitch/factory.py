@@ -100,7 +100,10 @@ def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain 
 
 def clear_cache() -> None:
     """Forget every built object and every server answer (new HTTP clients on the next call)."""
+    from langchain_llmswitch import server_info  # noqa: PLC0415 - as the other uses here
+
     _build.cache_clear()
+    server_info.forget()
     _discovered.clear()
     _ready.clear()
 

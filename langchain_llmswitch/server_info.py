@@ -1,4 +1,4 @@
-"""What a server says about itself: served models and their context length.
+"""What a server says about itself: served models, their context length, which server it is.
 
 Used to check settings that only the server can apply (``num_ctx`` on vLLM and
 llama.cpp) and by ``llmswitch check``.
@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from langchain_llmswitch.providers.base import Endpoint
 
-__all__ = ["ServedModel", "fetch_models", "parse_models", "warn_if_context_too_small"]
+__all__ = [
+    "ServedModel",
+    "fetch_models",
+    "forget",
+    "parse_models",
+    "serves_llamacpp",
+    "warn_if_context_too_small",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +138,36 @@ def warn_if_context_too_small(endpoint: Endpoint) -> bool:
     warnings.warn(msg, UserWarning, stacklevel=4)
     logger.warning(msg)
     return True
+
+
+_LLAMACPP_OWNER = "llamacpp"
+_llamacpp: dict[str, bool] = {}
+
+
+def serves_llamacpp(base_url: str, list_owners: Callable[[], Iterable[str]]) -> bool:
+    """Whether the OpenAI-compatible server at ``base_url`` is llama.cpp's ``llama-server``.
+
+    llama-server lists its models as ``owned_by: "llamacpp"``. The answer is kept for the
+    process; a server that cannot be asked counts as not llama.cpp and is asked again the
+    next time.
+
+    Args:
+        base_url: The server's OpenAI base URL (``.../v1``), the key of the answer.
+        list_owners: Asks the server (``GET /models``) for its models' ``owned_by``.
+    """
+    known = _llamacpp.get(base_url)
+    if known is not None:
+        return known
+    try:
+        found = _LLAMACPP_OWNER in list(list_owners())
+    except Exception as error:  # noqa: BLE001 - a probe that must never break a request
+        logger.debug("could not read %s/models: %s", base_url, type(error).__name__)
+        return False
+    _llamacpp[base_url] = found
+    return found
+
+
+def forget() -> None:
+    """Forget every server answer (the next check asks again)."""
+    _served_context.cache_clear()
+    _llamacpp.clear()

@@ -559,8 +559,9 @@ def validated_structured_output(
         parsed = result.get("parsed")
         error = result.get("parsing_error")
         text = _raw_text(raw)
-        if error is not None or parsed is None:
-            finish = getattr(raw, "response_metadata", {}).get("finish_reason") if raw else None
+        finish = getattr(raw, "response_metadata", {}).get("finish_reason") if raw else None
+        cut = finish == "length" and bool(_json_problems(text))  # parsers accept cut JSON
+        if error is not None or parsed is None or cut:
             reason = (
                 "the output was cut at the token limit before it was complete"
                 if finish == "length"

@@ -15,7 +15,7 @@ from pydantic.v1 import BaseModel as BaseModelV1
 from typing_extensions import TypedDict
 
 from langchain_llmswitch import CapabilityError, resolve_endpoint
-from langchain_llmswitch.gbnf import choice_to_gbnf, regex_to_gbnf
+from langchain_llmswitch.gbnf import choice_to_gbnf, json_schema_to_gbnf, regex_to_gbnf
 from langchain_llmswitch.structured import (
     Constraint,
     StructuredOutputError,
@@ -398,3 +398,141 @@ def test_other_server_errors_are_not_retried() -> None:
     with pytest.raises(RuntimeError, match="connection reset"):
         checked.invoke("x")
     assert len(calls) == 1
+
+
+# --- compact JSON grammars for llama.cpp -------------------------------------------------------
+
+
+def test_json_schema_to_gbnf_writes_compact_json_with_bounds() -> None:
+    grammar = json_schema_to_gbnf(convert_to_json_schema(Analysis))
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines())
+    assert grammar.startswith("root ::= ")  # llama.cpp starts at the first rule named root
+    assert rules["root"] == (
+        '"{" "\\"grade\\"" ":" ("\\"A\\"" | "\\"B\\"" | "\\"C\\"" | "\\"D\\"" | "\\"E\\"" | '
+        '"\\"F\\"") ("," "\\"strengths\\"" ":" root-strengths) '
+        '("," "\\"improvements\\"" ":" root-improvements) "}"'
+    )
+    assert rules["root-strengths"] == '"[" (string ("," string){0,2})? "]"'  # maxItems 3
+    literals = re.findall(r'"(?:[^"\\\\]|\\\\.)*"', grammar)
+    assert literals
+    assert not [text for text in literals if text.strip('"').isspace() or "\\n" in text]
+
+
+def test_json_schema_to_gbnf_optional_keys_keep_their_order() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "string"}, "c": {"type": "null"}},
+        "required": ["b"],
+    }
+    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    # a may be left out; b may not; c may follow
+    assert rules["root"] == (
+        '"{" ("\\"a\\"" ":" integer ("," "\\"b\\"" ":" string) ("," "\\"c\\"" ":" null)? '
+        '| root-from1) "}"'
+    )
+    assert rules["root-from1"] == '"\\"b\\"" ":" string ("," "\\"c\\"" ":" null)?'
+    everything_optional = json_schema_to_gbnf({**schema, "required": []}).splitlines()[0]
+    assert everything_optional.endswith(')? "}"')  # {} is allowed
+
+
+def test_json_schema_to_gbnf_follows_refs_strings_and_unions() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "label": {"anyOf": [{"const": "x"}, {"type": "null"}]},
+            "items": {"type": "array", "items": {"$ref": "#/$defs/Item"}, "minItems": 1},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}},
+        },
+        "required": ["label", "items", "children"],
+        "$defs": {
+            "Item": {
+                "type": "object",
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 40}},
+                "required": ["text"],
+            },
+            "Tree": {"$ref": "#"},
+        },
+    }
+    with pytest.raises(ValueError, match="'#'"):  # only $defs and definitions are followed
+        json_schema_to_gbnf(schema)
+    schema["$defs"]["Tree"] = {"type": ["string", "array"], "items": {"$ref": "#/$defs/Tree"}}
+    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    assert rules["def-item"] == '"{" "\\"text\\"" ":" "\\"" char{1,40} "\\"" "}"'
+    assert rules["root-items"] == '"[" def-item ("," def-item){0,} "]"'  # minItems 1
+    assert rules["def-tree"] == "(string | def-tree-array)"  # a recursive definition
+    assert rules["def-tree-array"] == '"[" (def-tree ("," def-tree){0,})? "]"'
+    assert rules["root"].startswith('"{" "\\"label\\"" ":" ("\\"x\\"" | null) ')
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "pattern": "^a+$"},
+        {"type": "string", "format": "date"},
+        {"type": "integer", "minimum": 0},
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        {"allOf": [{"type": "string"}, {"maxLength": 3}]},
+        {"$ref": "#/$defs/Missing"},
+    ],
+)
+def test_json_schema_to_gbnf_refuses_what_it_does_not_cover(schema: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="the server's conversion is used"):
+        json_schema_to_gbnf(schema)
+
+
+def test_llamacpp_server_gets_the_compact_grammar_once_asked() -> None:
+    chat, recorder = _model("openai", GOOD)
+    recorder.owned_by = "llamacpp"
+    runnable = chat.with_structured_output(Analysis)
+    assert recorder.model_listings == 0  # nothing is asked before the first call
+    assert runnable.invoke("grade it").grade == "B"
+    assert runnable.invoke("grade it").grade == "B"
+    assert recorder.model_listings == 1  # asked once per server and process
+    for body in recorder.bodies:
+        assert "response_format" not in body
+        assert body["grammar"] == json_schema_to_gbnf(convert_to_json_schema(Analysis))
+
+
+@pytest.mark.parametrize("owner", ["vllm", "lmstudio", None])  # None: /models is a 404
+def test_other_openai_compatible_servers_keep_response_format(owner: str | None) -> None:
+    chat, recorder = _model("openai", GOOD)
+    recorder.owned_by = owner
+    assert chat.with_structured_output(Analysis).invoke("grade it").grade == "B"
+    assert recorder.bodies[0]["response_format"]["type"] == "json_schema"
+    assert "grammar" not in recorder.bodies[0]
+
+
+def test_compact_grammar_can_be_turned_off_and_untranslatable_schemas_fall_back() -> None:
+    chat, recorder = _model("openai", GOOD)
+    recorder.owned_by = "llamacpp"
+    chat.with_structured_output(Analysis, compact_json=False).invoke("grade it")
+    assert recorder.bodies[-1]["response_format"]["type"] == "json_schema"
+    dated = {
+        "title": "Dated",
+        "type": "object",
+        "properties": {"day": {"type": "string", "format": "date"}},
+        "required": ["day"],
+    }
+    recorder.reply_text = '{"day": "2026-11-30"}'
+    assert chat.with_structured_output(dated).invoke("when") == {"day": "2026-11-30"}
+    sent = recorder.bodies[-1]["response_format"]["json_schema"]["schema"]
+    assert sent["properties"] == dated["properties"]
+    assert recorder.model_listings == 0  # nothing to decide: no probe
+
+
+async def test_compact_grammar_async_and_cut_output_is_explained() -> None:
+    chat, recorder = _model("openai", '{"grade":"A","strengths":["a')
+    recorder.owned_by = "llamacpp"
+    recorder.finish_reason = "length"
+    with pytest.raises(StructuredOutputError, match="cut at the token limit"):
+        await chat.with_structured_output(Analysis).ainvoke("grade it")
+    assert "grammar" in recorder.bodies[0]
+
+
+def test_vllm_and_ollama_never_ask_which_server_it_is() -> None:
+    for provider in ("vllm", "ollama"):
+        chat, recorder = _model(provider, GOOD)
+        recorder.owned_by = "llamacpp"
+        chat.with_structured_output(Analysis).invoke("grade it")
+        assert recorder.model_listings == 0
+        assert "grammar" not in recorder.bodies[0]

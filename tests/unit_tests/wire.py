@@ -61,7 +61,9 @@ class Recorder:
     """Collects request bodies and answers each with a minimal valid reply.
 
     ``reply_text`` (or, one per request, ``reply_queue``) sets the text the model "says";
-    ``finish_reason`` sets the OpenAI finish reason.
+    ``finish_reason`` sets the OpenAI finish reason; ``owned_by``, when set, makes
+    ``GET /models`` list one model of that owner, else it is a 404 (either way counted in
+    ``model_listings``, not kept in ``bodies``).
     """
 
     def __init__(self) -> None:
@@ -70,6 +72,8 @@ class Recorder:
         self.reply_text = "ok"
         self.reply_queue: list[str] = []
         self.finish_reason = "stop"
+        self.owned_by: str | None = None
+        self.model_listings = 0
 
     def _text(self) -> str:
         return self.reply_queue.pop(0) if self.reply_queue else self.reply_text
@@ -86,6 +90,12 @@ class Recorder:
         return reply
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            self.model_listings += 1
+            if self.owned_by is None:
+                return httpx.Response(404, json={"error": "no model listing"})
+            model = {"id": "m", "object": "model", "created": 0, "owned_by": self.owned_by}
+            return httpx.Response(200, json={"object": "list", "data": [model]})
         body = json.loads(request.content or b"{}")
         self.bodies.append(body)
         self.paths.append(request.url.path)
