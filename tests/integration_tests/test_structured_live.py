@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import pytest
@@ -96,3 +97,38 @@ def test_legacy_guided_fields_are_enforced(backend: Backend) -> None:
                 extra_body={"guided_choice": ["positive", "negative"]},
             )
             assert reply.content in {"positive", "negative"}
+
+
+class Ingredient(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    grams: int | None
+
+
+class Recipe(BaseModel):
+    """Nested objects, an optional key, a nullable number, bounded strings and arrays."""
+
+    title: str = Field(max_length=40)
+    course: Literal["starter", "main", "dessert"]
+    vegetarian: bool
+    ingredients: list[Ingredient] = Field(min_length=1, max_length=3)
+    note: str | None = None
+
+
+def _outside_strings(text: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+
+
+def test_llamacpp_writes_compact_json_through_the_grammar(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    """llama-server takes the package's grammar for a nested schema; the JSON it writes has no
+    whitespace between tokens (llama.cpp's own grammar allows a newline and 20 spaces)."""
+    chat = _chat(backend_factory("llamacpp"), 160)
+    result = chat.with_structured_output(Recipe, include_raw=True).invoke(  # type: ignore[attr-defined]
+        "Give a short recipe for a cheese sandwich."
+    )
+    raw = result["raw"].content
+    assert result["parsing_error"] is None, raw
+    assert isinstance(result["parsed"], Recipe)
+    assert 1 <= len(result["parsed"].ingredients) <= 3
+    assert not re.search(r"\s", _outside_strings(raw)), raw
