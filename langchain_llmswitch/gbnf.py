@@ -230,6 +230,14 @@ class _SchemaTranslator:
                 self.primitive(needed)
         return name
 
+    def unique(self, name: str) -> str:
+        """``name``, or ``name-2``, ``name-3``... if a rule has it (keys ``a_b`` and ``a-b``)."""
+        candidate, number = name, 1
+        while candidate in self.rules or candidate in self.refs.values():
+            number += 1
+            candidate = f"{name}-{number}"
+        return candidate
+
     def add(self, name: str, body: str) -> str:
         self.rules[name] = f"{name} ::= {body}"
         return name
@@ -243,7 +251,7 @@ class _SchemaTranslator:
             key = target[len(prefix) :]
             if not isinstance(defs, dict) or not isinstance(defs.get(key), dict):
                 raise self.unsupported(f"the reference {target!r} (not found)")
-            name = "def-" + re.sub(r"[^a-zA-Z0-9]+", "-", key).strip("-").lower()
+            name = self.unique(f"def-{_rule_part(key)}")
             self.refs[target] = name
             self.rules[name] = ""  # reserved: a recursive reference finds the name
             expression = self.node(defs[key], name)
@@ -284,6 +292,8 @@ class _SchemaTranslator:
         if isinstance(kind, list):
             parts = [self.node({**schema, "type": item}, f"{name}-{item}") for item in kind]
             return "(" + " | ".join(parts) + ")"
+        if kind == "object" and not {"properties", "additionalProperties"} & set(schema):
+            return self.primitive("object")  # any object, as llama.cpp reads it too
         if kind == "object" or (kind is None and "properties" in schema):
             return self.add(name, self.object_body(schema, name))
         if kind == "array":
@@ -306,11 +316,10 @@ class _SchemaTranslator:
         required = set(schema.get("required") or [])  # type: ignore[call-overload]
         if not isinstance(properties, dict) or required - set(properties):
             raise self.unsupported("required keys that are not properties")
-        pairs = [
-            (key in required, f"{_literal(json.dumps(key))} \":\" "
-             f"{self.node(sub, f'{name}-{_rule_part(key)}')}")
-            for key, sub in properties.items()
-        ]  # fmt: skip
+        pairs: list[tuple[bool, str]] = []
+        for key, sub in properties.items():
+            value = self.node(sub, self.unique(f"{name}-{_rule_part(key)}"))
+            pairs.append((key in required, f'{_json_literal(key)} ":" {value}'))
         # From the last key back: `rest` writes the keys from here on after one was written
         # (each with its comma); `first` the alternatives when none was written yet, of which
         # `optional` says whether writing none is allowed too.
@@ -323,7 +332,7 @@ class _SchemaTranslator:
             elif optional:
                 first, alternatives = (f"{here} | {first}", True) if first else (here, False)
             else:
-                first = f"{here} | {self.add(f'{name}-from{position + 1}', first)}"
+                first = f"{here} | {self.add(f'{name}--from{position + 1}', first)}"
                 alternatives = True
             rest = f'("," {pair}){"" if is_required else "?"} {rest}'.strip()
         if not first:

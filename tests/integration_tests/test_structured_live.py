@@ -105,8 +105,10 @@ class Ingredient(BaseModel):
 
 
 class Recipe(BaseModel):
-    """Nested objects, an optional key, a nullable number, bounded strings and arrays."""
+    """Nested objects, optional keys (one before the required ones, not ASCII), a nullable
+    number, bounded strings and arrays."""
 
+    region: str | None = Field(default=None, alias="région", max_length=20)
     title: str = Field(max_length=40)
     course: Literal["starter", "main", "dessert"]
     vegetarian: bool

@@ -428,9 +428,9 @@ def test_json_schema_to_gbnf_optional_keys_keep_their_order() -> None:
     # a may be left out; b may not; c may follow
     assert rules["root"] == (
         '"{" ("\\"a\\"" ":" integer ("," "\\"b\\"" ":" string) ("," "\\"c\\"" ":" null)? '
-        '| root-from1) "}"'
+        '| root--from1) "}"'
     )
-    assert rules["root-from1"] == '"\\"b\\"" ":" string ("," "\\"c\\"" ":" null)?'
+    assert rules["root--from1"] == '"\\"b\\"" ":" string ("," "\\"c\\"" ":" null)?'
     everything_optional = json_schema_to_gbnf({**schema, "required": []}).splitlines()[0]
     assert everything_optional.endswith(')? "}"')  # {} is allowed
 
@@ -536,3 +536,20 @@ def test_vllm_and_ollama_never_ask_which_server_it_is() -> None:
         chat.with_structured_output(Analysis).invoke("grade it")
         assert recorder.model_listings == 0
         assert "grammar" not in recorder.bodies[0]
+
+
+def test_json_schema_to_gbnf_keeps_rule_names_apart_and_keys_as_written() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a_b": {"type": "object", "properties": {"x": {"type": "integer"}}},
+            "a-b": {"type": "array", "items": {"type": "string"}},
+            "café": {"type": "object"},
+        },
+        "required": ["a_b", "a-b", "café"],
+    }
+    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    assert rules["root-a-b"] == '"{" ("\\"x\\"" ":" integer)? "}"'
+    assert rules["root-a-b-2"] == '"[" (string ("," string){0,})? "]"'  # not overwritten
+    assert '"\\"caf\\u00e9\\"" ":" object' in rules["root"]  # GBNF's escape: the model writes é
+    assert rules["object"].startswith('"{" (string ":" value')  # {"type": "object"}: any object
