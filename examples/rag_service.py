@@ -151,9 +151,9 @@ class RagService:
         """Classify the question (structured output, enforced by the server and checked).
 
         The analysis only steers the answer, so a failed one does not fail the question:
-        after one retry, a mismatch (JSON cut at ``max_tokens``, a small model padding the
-        JSON with whitespace that llama.cpp's grammar allows) is logged with its raw text and
-        the question is answered as kind ``other``.
+        after one retry, a mismatch (JSON cut at ``max_tokens``: a small model looping in a
+        string, or padding the JSON with whitespace where the server's grammar allows it) is
+        logged with its raw text and the question is answered as kind ``other``.
         """
         chat = get_chat_model(max_tokens=self.max_tokens)
         analyser = chat.with_structured_output(QuestionAnalysis, retries=1)

@@ -130,7 +130,7 @@ def test_rag_service_answers_when_the_analysis_fails(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """4 tokens cannot hold the analysis JSON: it is retried, logged, and the question is
-    still answered from the right document (llama.cpp, whose grammar allows whitespace)."""
+    still answered from the right document (llama.cpp)."""
     _use(monkeypatch, backend_factory("llamacpp"))
     service = rag_service.RagService(max_tokens=4)
     service.index(rag_service.DOCUMENTS)
