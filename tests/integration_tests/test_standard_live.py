@@ -12,7 +12,8 @@ Capability flags say what these servers do with SmolLM2-135M-Instruct:
   llama-server runs without ``--jinja`` (its ``/props`` say ``supports_tools: false``; tools
   are dropped from the prompt and never parsed); ollama-proxy-plus discards tool calls.
 - structured output (JSON schema) and JSON mode: all three enforce them (vLLM xgrammar,
-  llama.cpp grammars, the proxy forwards Ollama's ``format``).
+  llama.cpp grammars, the proxy forwards Ollama's ``format``); vLLM and llama.cpp without
+  whitespace (``_CompactJson``), so the tiny model writes the same JSON on both.
 - images, audio, PDF: no server takes them.
 - usage metadata: tokens on vLLM and llama.cpp; words counted as tokens on the proxy.
 - model override: each server serves one chat model.
@@ -164,11 +165,8 @@ class _Embeddings(EmbeddingsIntegrationTests):
         return PROVIDERS[self.provider].embeddings_kwargs(endpoint)
 
 
-# --- vLLM ------------------------------------------------------------------------------------
-
-
-class TestVLLMChatStandard(_Chat):
-    backend = "vllm"
+class _CompactJson(_Chat):
+    """vLLM and llama.cpp enforce JSON without whitespace: the tiny model loops the same way."""
 
     @pytest.mark.xfail(reason=COMPACT_SCHEMA_LOOP, strict=True)
     @pytest.mark.parametrize("schema_type", SCHEMA_TYPES)
@@ -195,6 +193,13 @@ class TestVLLMChatStandard(_Chat):
     @pytest.mark.xfail(reason=COMPACT_OPTIONAL_LOOP, strict=True)
     def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
         super().test_structured_output_optional_param(model)
+
+
+# --- vLLM ------------------------------------------------------------------------------------
+
+
+class TestVLLMChatStandard(_CompactJson):
+    backend = "vllm"
 
     @pytest.mark.xfail(reason=VLLM_JSON_MODE, strict=True)
     def test_json_mode(self, model: BaseChatModel) -> None:
@@ -208,34 +213,8 @@ class TestVLLMEmbeddingsStandard(_Embeddings):
 # --- llama.cpp llama-server (provider openai) ------------------------------------------------
 
 
-class TestLlamaCppChatStandard(_Chat):
+class TestLlamaCppChatStandard(_CompactJson):
     backend = "llamacpp"
-
-    @pytest.mark.xfail(reason=COMPACT_SCHEMA_LOOP, strict=True)
-    @pytest.mark.parametrize("schema_type", SCHEMA_TYPES)
-    def test_structured_output(
-        self,
-        model: BaseChatModel,
-        schema_type: Literal["pydantic", "typeddict", "json_schema"],
-    ) -> None:
-        super().test_structured_output(model, schema_type)
-
-    @pytest.mark.xfail(reason=COMPACT_SCHEMA_LOOP, strict=True)
-    @pytest.mark.parametrize("schema_type", SCHEMA_TYPES)
-    async def test_structured_output_async(
-        self,
-        model: BaseChatModel,
-        schema_type: Literal["pydantic", "typeddict", "json_schema"],
-    ) -> None:
-        await super().test_structured_output_async(model, schema_type)
-
-    @pytest.mark.xfail(reason=COMPACT_SCHEMA_LOOP, strict=True)
-    def test_structured_output_pydantic_2_v1(self, model: BaseChatModel) -> None:
-        super().test_structured_output_pydantic_2_v1(model)
-
-    @pytest.mark.xfail(reason=COMPACT_OPTIONAL_LOOP, strict=True)
-    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
-        super().test_structured_output_optional_param(model)
 
     @pytest.mark.xfail(reason=LLAMA_JSON_MODE, strict=True)
     def test_json_mode(self, model: BaseChatModel) -> None:
