@@ -39,14 +39,25 @@ class Fault:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _read_request(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
+def _read_head(peer: socket.socket) -> tuple[bytes, bytes] | None:
+    """A message's headers (with their blank line) and the body bytes read after them;
+    None when the peer closes before its headers are complete."""
+    buffer = b""
+    while b"\r\n\r\n" not in buffer:
+        chunk = peer.recv(65536)
         if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+            return None
+        buffer += chunk
+    head, _, body = buffer.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", body
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """The client's whole request; empty when it closes before its headers are complete."""
+    split = _read_head(conn)
+    if split is None:
+        return b""
+    head, body = split
     length = 0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
@@ -57,7 +68,7 @@ def _read_request(conn: socket.socket) -> bytes:
         if not chunk:
             break
         body += chunk
-    return head + b"\r\n\r\n" + body
+    return head + body
 
 
 def _rewrite(request: bytes, upstream_host: str) -> bytes:
@@ -77,19 +88,6 @@ def _respond(conn: socket.socket, status: int, body: bytes, headers: dict[str, s
     lines = [f"HTTP/1.1 {status} Injected", f"Content-Length: {len(body)}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-
-
-def _read_head(up: socket.socket) -> tuple[bytes, bytes] | None:
-    """The upstream's response headers (with their blank line) and the body bytes after them;
-    None when the upstream closes before its headers are complete."""
-    buffer = b""
-    while b"\r\n\r\n" not in buffer:
-        chunk = up.recv(65536)
-        if not chunk:
-            return None
-        buffer += chunk
-    head, _, body = buffer.partition(b"\r\n\r\n")
-    return head + b"\r\n\r\n", body
 
 
 def _relay(
