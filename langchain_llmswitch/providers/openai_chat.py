@@ -11,6 +11,7 @@ Adds to ChatOpenAI, without changing its interface:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from operator import itemgetter
@@ -22,7 +23,7 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from langchain_llmswitch import structured
 from langchain_llmswitch.errors import ModelNotFoundError
@@ -81,24 +82,20 @@ class SwitchChatOpenAI(ChatOpenAI):
         """
         return ChatOpenAI.lc_id()
 
+    def _served_models(self) -> list[Any]:
+        """The server's ``GET /models`` through this model's own client: 2 s, no retries.
+
+        Raises:
+            openai.OpenAIError: The server could not be asked, or answered an error.
+        """
+        client = self.root_client.with_options(timeout=2.0, max_retries=0)
+        return list(client.models.list())
+
     def _not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
         """Turn the server's 404 into an error that lists what it does serve."""
-        import httpx  # noqa: PLC0415
-
-        from langchain_llmswitch.server_info import parse_models  # noqa: PLC0415
-
         served: list[str] = []
-        try:
-            secret = self.openai_api_key
-            key = secret.get_secret_value() if isinstance(secret, SecretStr) else "EMPTY"
-            response = httpx.get(
-                f"{self.openai_api_base}/models",
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=2.0,
-            )
-            served = [model.id for model in parse_models(response.json())]
-        except Exception:  # noqa: BLE001, S110 - the listing is a courtesy; the 404 stands
-            pass
+        with contextlib.suppress(Exception):  # the listing is a courtesy; the 404 stands
+            served = [model.id for model in self._served_models()]
         listed = ", ".join(served) if served else "(the server could not be asked)"
         msg = (
             f"{self.llmswitch_provider} at {self.openai_api_base} does not serve model "
@@ -295,8 +292,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         compact = RunnableMap(raw=llm) | parse
 
         def owners() -> list[str]:
-            client = self.root_client.with_options(timeout=2.0, max_retries=0)
-            return [str(getattr(model, "owned_by", "")) for model in client.models.list()]
+            return [str(getattr(model, "owned_by", "")) for model in self._served_models()]
 
         def route(_: Any) -> Any:  # noqa: ANN401 - the input; a Runnable
             base_url = str(self.openai_api_base)
