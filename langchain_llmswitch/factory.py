@@ -222,13 +222,13 @@ def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any settin
             and ``concurrency`` (requests in flight; vllm and openai).
 
     Returns:
-        OllamaEmbeddings (provider ``ollama``) or OpenAIEmbeddings sending raw text in
-        concurrent batches (`SwitchOpenAIEmbeddings`).
+        OllamaEmbeddings (provider ``ollama``: `SwitchOllamaEmbeddings`) or OpenAIEmbeddings
+        sending raw text in concurrent batches (`SwitchOpenAIEmbeddings`).
 
     Example:
         >>> emb = get_embeddings(provider="ollama", model="nomic-embed-text")
         >>> type(emb).__name__
-        'OllamaEmbeddings'
+        'SwitchOllamaEmbeddings'
     """
     embeddings: Embeddings = _chain("embeddings", overrides)
     return embeddings

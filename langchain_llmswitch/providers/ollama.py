@@ -117,7 +117,7 @@ SPEC = ProviderSpec(
     parameters=PARAMETERS,
     base_url_from=base_url_from,
     chat_class="langchain_llmswitch.providers.ollama_chat:SwitchChatOllama",
-    embeddings_class="langchain_ollama:OllamaEmbeddings",
+    embeddings_class="langchain_llmswitch.providers.ollama_embeddings:SwitchOllamaEmbeddings",
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=embeddings_kwargs,
 )

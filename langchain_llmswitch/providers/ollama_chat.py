@@ -3,14 +3,19 @@
 Adds to ChatOllama, without changing its interface:
 - legacy ``guided_json`` (top level or in ``extra_body``) becomes Ollama's ``format``;
 - ``with_structured_output`` sends a JSON schema as ``format``, re-checks the result, and
-  raises `StructuredOutputError` with the raw text on a mismatch.
+  raises `StructuredOutputError` with the raw text on a mismatch;
+- the server's 404 for an unknown model becomes `ModelNotFoundError` listing what it serves,
+  and its 400 "does not support tools" (a template without ``.Tools``) a `CapabilityError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
+import httpx
+import ollama
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -18,11 +23,63 @@ from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from langchain_llmswitch import structured
+from langchain_llmswitch.errors import CapabilityError, ModelNotFoundError
 from langchain_llmswitch.fallback import StreamInterruptedError
 from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
 from langchain_llmswitch.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
+
+
+MASKED = "***"  # what a password in a URL is shown as
+
+
+def _shown(url: str) -> str:
+    """The URL without a password, for messages."""
+    parsed = httpx.URL(url)
+    return (
+        str(parsed.copy_with(username=parsed.username, password=MASKED)) if parsed.password else url
+    )
+
+
+def served_models(base_url: str) -> list[str]:
+    """The models an Ollama server lists at ``/api/tags``, sorted (2 s, no retries; [] if not)."""
+    with contextlib.suppress(Exception):  # the listing is a courtesy; the 404 stands
+        response = httpx.get(f"{base_url}/api/tags", timeout=2.0)
+        response.raise_for_status()
+        return sorted(str(model["name"]) for model in response.json()["models"])
+    return []
+
+
+def ollama_error(error: Exception, model: str, base_url: str | None) -> Exception | None:
+    """Our error for an Ollama answer that means a wrong model, or None for any other error.
+
+    Args:
+        error: What the ollama client raised.
+        model: The model the request named.
+        base_url: The server root (None: the client's default).
+    """
+    if not isinstance(error, ollama.ResponseError):
+        return None
+    root = base_url or "http://localhost:11434"
+    text = str(error.error)
+    if error.status_code == 404 and "not found" in text:  # noqa: PLR2004
+        served = served_models(root)
+        listed = ", ".join(served) if served else "(the server could not be asked)"
+        msg = (
+            f"ollama at {_shown(root)} does not serve model {model!r} (HTTP 404: {text}). "
+            f"Served: {listed}. Set LLM_MODEL (or EMBEDDINGS_MODEL / VISION_MODEL) to one of "
+            "them, or create it on the server (ollama pull / ollama create)."
+        )
+        return ModelNotFoundError(msg, served=served)
+    if error.status_code == 400 and "does not support tools" in text:  # noqa: PLR2004
+        msg = (
+            f"ollama at {_shown(root)}: model {model!r} does not take tools (HTTP 400: {text}). "
+            "Its chat template does not render .Tools: use a tool-capable model, or give it a "
+            "Modelfile TEMPLATE that renders .Tools and .ToolCalls."
+        )
+        return CapabilityError(msg)
+    return None
 
 
 def _done(chunk: ChatGenerationChunk) -> bool:
@@ -50,7 +107,9 @@ class SwitchChatOllama(ChatOllama):
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""
-        return capability_error_from(error, self.model)
+        return ollama_error(error, self.model, self.base_url) or capability_error_from(
+            error, self.model
+        )
 
     def _complete(self, result: ChatResult) -> ChatResult:
         # ChatOllama streams even an invoke; an answer without `done` was cut short
