@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -353,6 +353,35 @@ def test_ollama_value_is_kept_when_the_model_rambles_on_in_other_keys() -> None:
     chat, _ = _model("ollama", '{"value": "2|cut off before the end')
     with pytest.raises(StructuredOutputError, match="JSON wrapper"):
         constrained(chat, regex=r"2\|[^|\n]{1,200}").invoke("x")
+
+
+def test_ollama_value_with_raw_quotes_is_the_text_between_the_wrapper_quotes() -> None:
+    """Ollama 0.5.4's pattern grammar lets ``[^|\n]`` match a raw quote (measured): the JSON is
+    then invalid, and the value is everything between the wrapper's quotes, checked next."""
+    raw = '{\n  "value" :"105|2.3.4.98."; { }; { }"}\n'
+    chat, _ = _model("ollama", raw)
+    line = constrained(chat, regex=r"[0-9]{1,3}\|[^|\n]{1,80}").invoke("x")
+    assert line == '105|2.3.4.98."; { }; { }'
+    chat, _ = _model("ollama", raw)
+    with pytest.raises(StructuredOutputError, match="does not match regex"):
+        constrained(chat, regex=r"[0-9]{1,3}\|[a-z]{1,80}").invoke("x")
+    chat, _ = _model("ollama", '{"value": "positive"; x"}')
+    with pytest.raises(StructuredOutputError, match="JSON wrapper"):  # a choice stays strict
+        constrained(chat, choice=["positive", "negative"]).invoke("x")
+
+
+def test_typed_dict_keys_with_a_langchain_default_may_be_left_out() -> None:
+    """LangChain reads ``Annotated[T, None, "..."]`` in a TypedDict as optional, and the schema
+    it sends says so: the validation of the answer agrees with that schema."""
+
+    class JokeDict(TypedDict):
+        setup: Annotated[str, ..., "question to set up a joke"]
+        punchline: Annotated[str | None, None, "answer to resolve the joke"]
+
+    json_schema, validate = prepare_schema(JokeDict)
+    assert json_schema["required"] == ["setup"]
+    assert validate({"setup": "why?"}) == {"setup": "why?"}
+    assert check_json_schema({"punchline": "x"}, json_schema)  # setup is still required
 
 
 def _flaky_server(failures: int) -> Any:
