@@ -577,8 +577,14 @@ def _ask_ollama(target: _Target, timeout: float) -> bool | None:
         if "vision" in capabilities:
             return True
         raise _no(target, f"Ollama lists its capabilities as {', '.join(map(str, capabilities))}")
-    if isinstance(info, dict) and info.get("projector_info"):
-        return True  # Ollama before capabilities were listed: a projector means vision
+    if not isinstance(info, dict):
+        return None
+    # Ollama before capabilities were listed (0.5.x): a projector or a vision tower means vision
+    model_info = info.get("model_info") or {}
+    if info.get("projector_info") or any(".vision." in str(key) for key in model_info):
+        return True
+    if model_info:
+        raise _no(target, "Ollama shows neither a projector nor a vision tower in its /api/show")
     return None
 
 
