@@ -36,7 +36,7 @@ test-replay: venv
 	$(PYTEST) tests/integration_tests --record-mode=none -m "not live"
 
 ## The live suite: every integration test against the real servers (vLLM CPU build,
-## llama.cpp, Ollama-API proxy), started by the harness when not running.
+## llama.cpp, the real Ollama server), started by the harness when not running.
 test-live: venv venv-embedded
 	$(PYTEST) tests/integration_tests --live --disable-recording
 

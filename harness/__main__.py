@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from harness import build, runtime, servers
-from harness.build import BuildError
+from harness.shell import BuildError
 
 
 def _parser() -> argparse.ArgumentParser:

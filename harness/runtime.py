@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness import build, paths, process
+from harness import build, paths, process, shell
 from harness.locks import file_lock
 from harness.servers import HOST, SERVER_NAMES, SPECS, ServerInfo, all_steps, with_deps
 
@@ -129,7 +129,7 @@ def _start(name: str, state: State) -> dict[str, Any]:
         log_path.replace(log_path.with_suffix(".prev.log"))
     base_url = f"http://{HOST}:{port}"
     _log(f"{name}: starting on {base_url} (log: {log_path})")
-    pid = process.spawn(plan.argv, build.clean_env(plan.env), plan.cwd or paths.run_dir(), log_path)
+    pid = process.spawn(plan.argv, shell.clean_env(plan.env), plan.cwd or paths.run_dir(), log_path)
     entry: dict[str, Any] = {
         "name": name,
         "base_url": base_url,
@@ -182,8 +182,8 @@ def _ensure_one(name: str, state: State) -> ServerInfo:
 def ensure_started(names: Iterable[str] | None = None) -> dict[str, ServerInfo]:
     """Build what is missing and start the servers that are not already running.
 
-    Running, ready servers are reused. Dependencies (the llama-servers behind
-    the Ollama proxy) are started too and included in the result.
+    Running, ready servers are reused. Dependencies of a named server are
+    started too and included in the result.
 
     Args:
         names: Server names (default: all).

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from harness import build, paths, versions
+from harness import build, ollama, paths, versions
 
 #: The server names, in the order ``start`` brings them up (dependencies first).
 SERVER_NAMES: Final = (
     "llamacpp-chat",
     "llamacpp-chat-1slot",
     "llamacpp-embed",
-    "ollama-proxy",
+    "ollama",
     "vllm-embed",
     "vllm-chat",
     "vllm-vision",
@@ -30,16 +29,16 @@ class ServerInfo:
     """A running server, as the tests see it.
 
     Attributes:
-        name: Harness name (``vllm-chat``, ``ollama-proxy``, ...).
+        name: Harness name (``vllm-chat``, ``ollama``, ...).
         base_url: Root URL, e.g. ``http://127.0.0.1:PORT``.
         openai_url: URL a client is configured with: root + ``/v1`` for the
-            OpenAI-compatible servers, the root for the Ollama proxy.
-        model: Model name a client must send (the chat model for the proxy).
+            OpenAI-compatible servers, the root for Ollama.
+        model: Model name a client must send (the chat model for Ollama).
         pid: Process id (also the process-group id) of the server.
         log_path: The server's log file.
         port: TCP port on 127.0.0.1.
         embed_model: Embeddings model name where it differs from ``model``
-            (the Ollama proxy serves both); None otherwise.
+            (Ollama serves both); None otherwise.
     """
 
     name: str
@@ -80,7 +79,7 @@ class ServerSpec:
         model: Served (chat or embeddings) model name.
         openai_suffix: Added to the root URL for ``openai_url``.
         plan: Builds the launch plan from the port and the dependencies' info.
-        embed_model: Second (embeddings) model name, for the proxy.
+        embed_model: Second (embeddings) model name, for Ollama.
     """
 
     name: str
@@ -238,32 +237,14 @@ def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPl
     return LaunchPlan(argv)
 
 
-# --------------------------------------------------------------------------- Ollama proxy
+# --------------------------------------------------------------------------- Ollama
 
 
-def _empty_dir(path: Path) -> Path:
-    """Return ``path`` as an existing, empty folder (the proxy reads .env/yaml from cwd)."""
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
-
-
-def _plan_ollama_proxy(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
-    argv = [
-        str(build.proxy_venv() / "bin" / "ollama-proxy"),
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-    ]
-    env = {
-        "PROVIDERS_LLAMA_BASE_URL": deps["llamacpp-chat"].openai_url,
-        "PROVIDERS_EMB_BASE_URL": deps["llamacpp-embed"].openai_url,
-        "EXTRA_MODELS": "llama/smollm2,emb/minilm",
-    }
-    return LaunchPlan(argv, env, _empty_dir(paths.run_dir() / "ollama-proxy-cwd"))
+def _plan_ollama(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    """The real Ollama server (0.5.4, ipex-llm build) serving chat, tools and embeddings."""
+    root = build.ollama_bin()
+    env = ollama.server_env(root, build.ollama_models(), port)
+    return LaunchPlan([str(ollama.binary(root)), "serve"], env)
 
 
 SPECS: Final[dict[str, ServerSpec]] = {
@@ -330,15 +311,15 @@ SPECS: Final[dict[str, ServerSpec]] = {
             plan=_plan_llamacpp_embed,
         ),
         ServerSpec(
-            name="ollama-proxy",
-            steps=("proxy-venv",),
-            deps=("llamacpp-chat", "llamacpp-embed"),
-            ready_path="/api/tags",
+            name="ollama",
+            steps=("ollama-bin", "ollama-models"),
+            deps=(),
+            ready_path="/api/version",
             ready_timeout=30.0,
-            model="llama/smollm2",
-            embed_model="emb/minilm",
+            model=ollama.CHAT_MODEL,
+            embed_model=ollama.EMBED_MODEL,
             openai_suffix="",
-            plan=_plan_ollama_proxy,
+            plan=_plan_ollama,
         ),
     )
 }

@@ -12,7 +12,7 @@ import math
 import subprocess
 from collections.abc import Sequence
 
-from harness import build, paths, process, runtime
+from harness import build, paths, process, runtime, shell
 
 THRESHOLD = 0.999
 SENTENCES = (
@@ -77,7 +77,7 @@ def reference_vectors() -> Vectors:
         input=json.dumps(list(SENTENCES)),
         capture_output=True,
         text=True,
-        env=build.clean_env({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}),
+        env=shell.clean_env({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}),
         check=True,
     )
     vectors: Vectors = json.loads(result.stdout)

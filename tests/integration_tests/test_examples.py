@@ -169,7 +169,7 @@ def test_rag_index_refuses_embeddings_of_another_space(
     message = str(caught.value)
     assert collection in message
     assert "vllm/all-MiniLM-L6-v2 (384 dims)" in message
-    assert "ollama/emb/minilm (384 dims)" in message
+    assert "ollama/all-minilm (384 dims)" in message
     assert "Re-index" in message
 
     switched.index(rag_service.DOCUMENTS)  # re-indexed: a collection of its own space

@@ -33,7 +33,7 @@ def _server_environment() -> dict[str, str]:
         "VLLM_EMBEDDINGS_URL": infos["vllm-embed"].openai_url,
         "VLLM_EMBEDDINGS_MODEL": BACKENDS["vllm"]["embed_model"],
         "OPENAI_BASE_URL": infos["llamacpp-chat"].openai_url,
-        "OLLAMA_HOST": infos["ollama-proxy"].base_url,
+        "OLLAMA_HOST": infos["ollama"].base_url,
         "OLLAMA_MODEL": BACKENDS["ollama"]["chat_model"],
         "OLLAMA_EMBEDDING_MODEL": BACKENDS["ollama"]["embed_model"],
     }

@@ -1,4 +1,4 @@
-"""The factory's models against each real backend: vLLM, llama.cpp, Ollama API (via proxy).
+"""The factory's models against each real backend: vLLM, llama.cpp, the real Ollama server.
 
 Recorded into cassettes by ``make record``; replayed by ``make test``; run for real by
 ``make test-live``. The models are tiny (SmolLM2-135M): tests assert protocol and wiring,
@@ -17,7 +17,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_llmswitch import get_chat_model, get_embeddings
-from langchain_llmswitch.errors import ModelNotFoundError
+from langchain_llmswitch.errors import CapabilityError, ModelNotFoundError
 from langchain_llmswitch.providers.openai_chat import SwitchChatOpenAI
 
 from .conftest import Backend
@@ -142,6 +142,57 @@ async def test_unknown_model_names_what_vllm_serves_async(
     assert async_error.value.served == ["smollm2-135m"]
 
 
+async def test_unknown_model_names_what_ollama_serves(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    """Ollama's 404 ("model not found, try pulling it first") becomes the same
+    `ModelNotFoundError` as vLLM's, for chat (invoke, astream) and embeddings alike."""
+    backend = backend_factory("ollama")
+    served = ["all-minilm:latest", "smollm2-tools:latest", "smollm2:latest", "tiny-llava:latest"]
+    chat = get_chat_model(**{**backend.chat_settings(), "model": "no-such-model"}, max_tokens=4)
+    with pytest.raises(ModelNotFoundError, match="Served: " + ", ".join(served)) as error:
+        chat.invoke(PROMPT)
+    assert error.value.served == served  # sorted: Ollama lists them in no fixed order
+    with pytest.raises(ModelNotFoundError, match=r"does not serve model 'no-such-model'"):
+        async for _ in chat.astream(PROMPT):
+            pass
+    settings = {**backend.embeddings_settings(), "model": "no-such-model"}
+    with pytest.raises(ModelNotFoundError, match=r"\(HTTP 404: model \"no-such-model\" not"):
+        get_embeddings(**settings).embed_documents(["one"])
+
+
+def test_ollama_tools_need_a_template_that_renders_them(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    """Ollama refuses tools for a model whose template has no ``.Tools`` (HTTP 400): our
+    `CapabilityError` says so. The same GGUF with a template that renders ``.Tools`` takes
+    them: the tool's schema reaches the prompt (more prompt tokens than without tools)."""
+    backend = backend_factory("ollama")
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the weather for a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+    plain = get_chat_model(**backend.chat_settings(), max_tokens=4, temperature=0)
+    with pytest.raises(CapabilityError, match=r"'smollm2' does not take tools \(HTTP 400"):
+        plain.bind_tools([tool]).invoke("What is the weather in Paris?")
+    settings = {**backend.chat_settings(), "model": "smollm2-tools"}
+    tools_model = get_chat_model(**settings, max_tokens=4, temperature=0)
+    with_tools = tools_model.bind_tools([tool]).invoke("What is the weather in Paris?")
+    without = tools_model.invoke("What is the weather in Paris?")
+    assert isinstance(with_tools, AIMessage)
+    assert with_tools.usage_metadata is not None
+    assert without.usage_metadata is not None
+    assert with_tools.usage_metadata["input_tokens"] > without.usage_metadata["input_tokens"] + 50
+
+
 async def test_astream(backend: Backend) -> None:
     chat = get_chat_model(**backend.chat_settings(), max_tokens=8, temperature=0)
     chunks = [chunk async for chunk in chat.astream(PROMPT)]
@@ -179,8 +230,8 @@ def test_max_tokens_is_honoured(backend: Backend) -> None:
     chat = get_chat_model(**backend.chat_settings(), max_tokens=3, temperature=0)
     reply = chat.invoke("Write a long story about a dragon.")
     _usage_ok(reply, 3)
-    if backend.provider != "ollama":  # the proxy always says "stop" (REAL_SERVERS.md)
-        assert reply.response_metadata.get("finish_reason") == "length"
+    metadata = reply.response_metadata  # Ollama says done_reason, the OpenAI protocol finish_reason
+    assert metadata.get("finish_reason", metadata.get("done_reason")) == "length"
 
 
 def test_stop_sequence(backend: Backend) -> None:
@@ -188,8 +239,9 @@ def test_stop_sequence(backend: Backend) -> None:
     settings = {**backend.chat_settings(), "temperature": 0, "max_tokens": 24}
     free = str(get_chat_model(**settings).invoke("Count from one to ten in words.").content)
     words = free.split()
-    assert len(words) >= 4, free
-    stop_word = words[3]
+    # greedy SmolLM2 on Ollama writes the digits without spaces: then stop inside the run
+    stop_word = words[3] if len(words) >= 4 else free.strip()[4:6]
+    assert len(free.strip()) >= 8, free
     stopped = str(
         get_chat_model(**settings, stop=[stop_word])
         .invoke("Count from one to ten in words.")
@@ -216,8 +268,7 @@ def test_seed_parameter_set_reaches_the_server(backend: Backend) -> None:
     _usage_ok(reply, 10)
     # same seed, same server, same answer: the seed reached the sampler
     again = chat.invoke("Summarise the mission of a space probe.")
-    if backend.provider != "ollama":  # the proxy drops `seed` (REAL_SERVERS.md)
-        assert again.content == reply.content
+    assert again.content == reply.content
 
 
 def test_embeddings_dimension_and_meaning(backend: Backend) -> None:

@@ -10,12 +10,14 @@ Capability flags say what these servers do with SmolLM2-135M-Instruct:
 - tool calling: none of them. vLLM runs without ``--enable-auto-tool-choice`` and
   ``--tool-call-parser`` (HTTP 400 for ``auto``, ``required`` and a named function);
   llama-server runs without ``--jinja`` (its ``/props`` say ``supports_tools: false``; tools
-  are dropped from the prompt and never parsed); ollama-proxy-plus discards tool calls.
+  are dropped from the prompt and never parsed); Ollama 0.5.4 refuses tools (HTTP 400) for
+  SmolLM2's detected template (``smollm2-tools``, with a template that renders them, is
+  tested in test_providers).
 - structured output (JSON schema) and JSON mode: all three enforce them (vLLM xgrammar,
-  llama.cpp grammars, the proxy forwards Ollama's ``format``); vLLM and llama.cpp without
+  llama.cpp grammars, Ollama's ``format``); vLLM and llama.cpp without
   whitespace (``_CompactJson``), so the tiny model writes the same JSON on both.
 - images, audio, PDF: no server takes them.
-- usage metadata: tokens on vLLM and llama.cpp; words counted as tokens on the proxy.
+- usage metadata: tokens on every server.
 - model override: each server serves one chat model.
 
 A standard test that the tiny model or a server cannot pass is an override marked
@@ -74,9 +76,10 @@ LLAMA_JSON_MODE = (
     '{"setup":{"punchline":"The cat was a cat, and the cat was a cat, ... until the '
     "token limit: wrong shape and never closed"
 )
-PROXY_NOTE = (
-    " (same llama-server behind ollama-proxy-plus, which reports done_reason stop even "
-    "when num_predict cut the answer, so the cut shows as invalid JSON)"
+OLLAMA_JSON_MODE = (
+    "JSON mode (format json, no schema): SmolLM2-135M on Ollama 0.5.4 writes "
+    '{"title": "The Cat\'s Lament", "description": {"name": "Frozen", ... until the '
+    "token limit: wrong shape and never closed"
 )
 
 
@@ -225,17 +228,13 @@ class TestLlamaCppEmbeddingsStandard(_Embeddings):
     backend = "llamacpp"
 
 
-# --- Ollama API (ollama-proxy-plus in front of llama-server) ----------------------------------
+# --- Ollama (the real server, 0.5.4) --------------------------------------------------------
 
 
 class TestOllamaChatStandard(_Chat):
     backend = "ollama"
 
-    @pytest.mark.xfail(reason=LLAMA_OPTIONAL_LOOP + PROXY_NOTE, strict=True)
-    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
-        super().test_structured_output_optional_param(model)
-
-    @pytest.mark.xfail(reason=LLAMA_JSON_MODE + PROXY_NOTE, strict=True)
+    @pytest.mark.xfail(reason=OLLAMA_JSON_MODE, strict=True)
     def test_json_mode(self, model: BaseChatModel) -> None:
         super().test_json_mode(model)
 

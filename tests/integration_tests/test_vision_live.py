@@ -1,5 +1,5 @@
 """Vision on the real servers: the tiny Idefics3 model on vLLM (``vllm-vision``), the text
-servers asked for vision, the Ollama-API proxy, and what our Ollama provider sends.
+servers asked for vision, the real Ollama server, and what our Ollama provider sends.
 
 The vision model's text part is SmolLM2-135M-Instruct; its vision tower is random (built
 by ``harness/vision_model.py``). It reads nothing meaningful, so these tests assert the
@@ -194,26 +194,60 @@ def test_llamacpp_text_server_gives_capability_error(
         model.invoke([image_message(PROMPT, RED, model=model)])
 
 
-# --- Ollama: the proxy, and what our provider sends ---------------------------------------------
+# --- Ollama: the real server with a text model, and what our provider sends -------------------
 
 
 @pytest.mark.vcr
-def test_ollama_proxy_cannot_carry_images(backend_factory: Callable[[str], Backend]) -> None:
-    """ollama-proxy-plus 0.1.0 forwards Ollama's messages unchanged to the OpenAI backend
-    (llama-server): the ``images`` field is not an OpenAI message field and is dropped there,
-    so no image reaches a model and the answer is the one without the image (HTTP 200, no
-    error). Its canned /api/show lists no "vision", so check_vision says so up front."""
+def test_ollama_text_model_is_told_apart_from_a_vision_model(
+    backend_factory: Callable[[str], Backend],
+) -> None:
+    """Ollama 0.5.4 lists no ``capabilities`` in /api/show; check_vision reads the model's
+    metadata instead (no projector, no vision tower: a text model) and says so up front. The
+    server itself accepts the image for a text model with HTTP 200 and ignores it (only a
+    placeholder reaches the prompt), which is why the check matters."""
     backend = backend_factory("ollama")
     model = get_vision_model(**backend.chat_settings(), temperature=0, max_tokens=8)
-    with pytest.raises(CapabilityError, match="capabilities as completion, tools"):
+    with pytest.raises(CapabilityError, match="neither a projector nor a vision tower"):
         check_vision(model)
-    with_image = model.invoke([image_message(PROMPT, RED, model=model)])
+    with_image = model.invoke([image_message(PROMPT, RED, model=model)]).usage_metadata
     without = model.invoke([HumanMessage(content=[{"type": "text", "text": PROMPT}])])
-    assert with_image.text == without.text  # the image changed nothing: it never arrived
+    assert with_image is not None
+    assert without.usage_metadata is not None
+    # Ollama writes a text placeholder ("[img-0]", a few tokens) where a read image would put
+    # its embeddings (49 tokens with tiny-llava, hundreds with real vision models)
+    assert 0 < with_image["input_tokens"] - without.usage_metadata["input_tokens"] < 10
+
+
+OLLAMA_IMAGE_TOKENS = 49  # the projector of harness/tiny_mmproj.py: (112 / 16) ** 2 patches
+
+
+@pytest.mark.vcr
+def test_ollama_reads_images_with_a_llava_model(backend_factory: Callable[[str], Backend]) -> None:
+    """The real Ollama server with ``tiny-llava`` (SmolLM2 + a random CLIP projector): the
+    metadata says vision, every image adds its 49 tokens to the prompt, the image changes the
+    greedy answer and the same image gives the same answer, on invoke and stream alike."""
+    backend = backend_factory("ollama")
+    settings = {**backend.chat_settings(), "model": "tiny-llava"}
+    model = get_vision_model(**settings, temperature=0, max_tokens=8, seed=1)
+    assert check_vision(model) is True  # projector_info in /api/show (0.5.4 has no capabilities)
+    counts = []
+    for images in ([], [RED], [RED, STRIPES]):
+        message = image_message(PROMPT, images, model=model) if images else HumanMessage(PROMPT)
+        usage = model.invoke([message]).usage_metadata
+        assert usage is not None
+        counts.append(usage["input_tokens"])
+    # langchain-ollama starts the text of a message with images with a newline: one token
+    assert counts[1] - counts[0] - OLLAMA_IMAGE_TOKENS in {0, 1}, counts
+    assert counts[2] - counts[1] == OLLAMA_IMAGE_TOKENS, counts
+    red = model.invoke([image_message(PROMPT, RED, model=model)]).text
+    stripes = model.invoke([image_message(PROMPT, STRIPES, model=model)]).text
+    streamed = "".join(c.text for c in model.stream([image_message(PROMPT, RED, model=model)]))
+    assert red != stripes
+    assert streamed == red  # greedy: the difference is the image, not sampling
 
 
 def test_what_our_ollama_provider_sends_for_images() -> None:
-    """At a local listener (no real Ollama here): base64 in ``images``, URLs fetched first."""
+    """At a local listener (exact bytes): base64 in ``images``, URLs fetched first."""
     with (
         _image_server({"/stripes.png": STRIPES}) as (base, fetched),
         ollama_listener() as (url, behaviour),
