@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -181,6 +183,44 @@ def test_api_page_covers_the_public_names() -> None:
     for name in langchain_llmswitch.__all__:
         if name != "__version__":
             assert f"- {name}\n" in text, name
+
+
+# --- code on the pages --------------------------------------------------------------------
+
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+def _python_blocks() -> list[tuple[str, str]]:
+    return [
+        (f"{path.name}#{number}", block)
+        for path in PAGES
+        for number, block in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), re.S))
+    ]
+
+
+@pytest.mark.parametrize(("where", "block"), _python_blocks(), ids=[w for w, _ in _python_blocks()])
+def test_python_on_the_pages_parses_and_imports_what_exists(where: str, block: str) -> None:
+    """Every Python block parses, and every name it imports from the package exists there."""
+    tree = ast.parse(block, filename=where)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "langchain_llmswitch"
+        ):
+            module = importlib.import_module(node.module)  # type: ignore[arg-type]
+            for alias in node.names:
+                assert hasattr(module, alias.name), f"{where}: {node.module}.{alias.name}"
+
+
+def test_pages_import_from_the_top_level_where_it_exports_the_name() -> None:
+    import langchain_llmswitch  # noqa: PLC0415
+
+    for where, block in _python_blocks():
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "langchain_llmswitch."
+            ):
+                for alias in node.names:
+                    assert alias.name not in langchain_llmswitch.__all__, (where, alias.name)
 
 
 # --- wording -----------------------------------------------------------------------------
