@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: venv venv-embedded test test-unit test-replay test-live lint record servers servers-stop servers-status demo bench-import
+.PHONY: venv venv-embedded test test-unit test-replay test-live lint docs docs-serve record servers servers-stop servers-status demo bench-import
 
 # One virtual environment in the checkout, with the package and every test/lint tool.
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,19 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+# The `docs` extra (MkDocs, Material, mkdocstrings), on its own stamp like the embedded extra.
+$(VENV)/.docs: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[docs]'
+	touch $@
+
+## The documentation site: docs/*.md and the API reference generated from the docstrings,
+## built into site/ in strict mode (a broken link, a missing page or a bad docstring fails).
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
 
 ## The main job: `llmswitch demo` with whatever provider the environment names; with none, on
 ## the embedded default (a local llama.cpp server the package starts on first use and keeps

@@ -1,6 +1,6 @@
 """Document processor: OCR on the vision model, then the text model reads what was found.
 
-The second plan's doc-processor ran ``llava:7b`` on Ollama for OCR (``OCR_PROVIDER=ollama``,
+A hand-written doc-processor ran ``llava:7b`` on Ollama for OCR (``OCR_PROVIDER=ollama``,
 ``OLLAMA_VISION_MODEL=llava:7b``) while its text moved to vLLM. Here the vision model comes
 from ``VISION_PROVIDER``/``VISION_MODEL``/``VISION_BASE_URL`` (legacy ``OCR_PROVIDER``,
 ``OLLAMA_VISION_MODEL`` still read), the text model from ``LLM_PROVIDER``/``LLM_MODEL``/...:

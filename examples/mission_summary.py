@@ -1,6 +1,6 @@
 """Mission summariser: a mission debrief in, a graded analysis out (JSON, checked).
 
-The first plan's client on Ollama was ``ChatOllama(model=OLLAMA_MODEL, temperature=0.3,
+A hand-written client on Ollama was ``ChatOllama(model=OLLAMA_MODEL, temperature=0.3,
 num_predict=2500, num_ctx=32768, top_p=0.9, top_k=40, repeat_penalty=1.1)`` asked for JSON,
 and on vLLM ``ChatOpenAI(...).invoke(prompt, extra_body={"guided_json": schema})``, which
 vLLM 0.12+ silently ignores. Here the same parameters go to whichever provider the
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from langchain_llmswitch import get_chat_model
 
-# The first plan's settings, in our names; every provider gets its own spelling of them.
+# The settings such a client hard-coded, in our names; every provider gets its own spelling.
 PLAN: dict[str, Any] = {
     "temperature": 0.3,
     "max_tokens": 2500,
@@ -60,7 +60,7 @@ def analyse_mission(debrief: str, *, max_tokens: int | None = None) -> MissionAn
 
     Args:
         debrief: The debrief text.
-        max_tokens: Cap on generated tokens (default: the plan's 2500).
+        max_tokens: Cap on generated tokens (default: 2500).
     """
     chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
     result = chat.with_structured_output(MissionAnalysis).invoke(

@@ -1,6 +1,6 @@
 """Notes service: meeting notes in, a digest (title, summary, action items) and a summary out.
 
-The second plan's service called ``ChatOllama`` built from ``OLLAMA_HOST``/``OLLAMA_MODEL``
+A hand-written notes service called ``ChatOllama`` built from ``OLLAMA_HOST``/``OLLAMA_MODEL``
 and parsed the model's JSON by hand. Here ``get_chat_model()`` reads the same variables (or
 ``VLLM_URL``/``VLLM_MODEL`` with ``LLM_PROVIDER=vllm``), the digest is structured output the
 server enforces and the package checks, and many notes run in parallel with ``batch``.

@@ -1,6 +1,6 @@
 """RAG service: documents embedded into a vector store, question analysis, answer synthesis.
 
-The second plan's service read ``OLLAMA_HOST``/``OLLAMA_MODEL`` (and ``VLLM_URL``/
+A hand-written RAG service read ``OLLAMA_HOST``/``OLLAMA_MODEL`` (and ``VLLM_URL``/
 ``VLLM_MODEL`` once moved) from ``.env`` and built ``OllamaEmbeddings`` and ``ChatOllama``
 itself. Here ``get_embeddings()`` and ``get_chat_model()`` read the same variables, and the
 index is guarded: it is stored under a collection named for its embedding space (provider +

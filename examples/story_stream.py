@@ -1,6 +1,6 @@
 """Narrative generator: a premise in, a story streamed chunk by chunk as it is written.
 
-The first plan's client streamed from ``ChatOllama`` with its settings (temperature 0.3,
+A hand-written client streamed from ``ChatOllama`` with its settings (temperature 0.3,
 num_predict 2500, num_ctx 32768, top_p 0.9, top_k 40, repeat_penalty 1.1). Here the same
 code streams from Ollama, vLLM or llama.cpp, whichever the environment names; a stream cut
 short by the server raises ``StreamInterruptedError`` instead of passing as a short story.
@@ -41,7 +41,7 @@ def stream_story(premise: str, *, max_tokens: int | None = None) -> Iterator[str
 
     Args:
         premise: What the story is about.
-        max_tokens: Cap on generated tokens (default: the plan's 2500).
+        max_tokens: Cap on generated tokens (default: 2500).
     """
     chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
     for chunk in chat.stream(_messages(premise)):

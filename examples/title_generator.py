@@ -1,6 +1,6 @@
 """Title generator: a text in, a title matching ``[A-Z][a-z ]{10,60}`` out.
 
-The first plan asked vLLM for ``extra_body={"guided_regex": "[A-Z][a-z ]{10,60}"}`` (ignored
+A hand-written client asked vLLM for ``extra_body={"guided_regex": "[A-Z][a-z ]{10,60}"}`` (ignored
 by vLLM 0.12+ without a word) and had no way to ask Ollama at all. ``constrained()`` sends
 each server its own form of the regex (vLLM structured outputs, a llama.cpp grammar, an
 Ollama JSON-schema pattern) and checks the answer.
@@ -29,7 +29,7 @@ PLAN: dict[str, Any] = {
 }
 
 TITLE = r"[A-Z][a-z ]{10,60}"
-"""The plan's title regex: a capital, then 10 to 60 lower-case letters and spaces."""
+"""The title regex: a capital, then 10 to 60 lower-case letters and spaces."""
 SYSTEM = "Write a short title for the text. Answer with the title only."
 SAMPLE_TEXT = (
     "Notes from the weekly meeting: the team moves the question answering service from "
@@ -42,7 +42,7 @@ def generate_title(text: str, *, max_tokens: int | None = None, retries: int = 1
 
     Args:
         text: What to title.
-        max_tokens: Cap on generated tokens (default: the plan's 2500).
+        max_tokens: Cap on generated tokens (default: 2500).
         retries: Extra attempts if an answer does not match.
     """
     chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})

@@ -1,6 +1,6 @@
 """Transcript cleaner: raw transcript lines in, ``LINE_NUMBER|corrected text`` lines out.
 
-The first plan's client sent batches of lines to the model on several threads and parsed
+A hand-written client sent batches of lines to the model on several threads and parsed
 ``LINE_NUMBER|corrected text`` from free text. Here each line's answer is constrained to
 that form with its own line number (``7\\|[^|\\n]{1,200}`` for line 7), by the server and
 checked, so no line comes back renumbered, merged or missing; batches of lines run on a
@@ -83,7 +83,7 @@ def clean_transcript(
         lines: The transcript lines (``N|text`` or plain text, numbered from 1).
         batch_size: Lines per batch.
         threads: Lines of a batch cleaned at once.
-        max_tokens: Cap on generated tokens per line (default: the plan's 2500).
+        max_tokens: Cap on generated tokens per line (default: 2500).
     """
     chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of the README's "Benchmark" section: docs/bench.json and docs/bench.png.
+# The benchmark of docs/benchmark.md: docs/bench.json and docs/bench.png.
 # Starts the harness servers it needs (built into the cache on first use), then runs
 # `llmswitch bench` twice, merged into one report: vLLM (chat at 1..16 concurrent, embeddings of
 # 5,000 texts), then llama.cpp `llama-server` chat with 4 slots and with 1 slot at the same levels

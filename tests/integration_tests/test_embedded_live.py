@@ -4,7 +4,7 @@ Every test here runs against embedded servers this module starts itself (only th
 vision server is the harness's, from the harness's own cache), in a temporary
 ``LLMSWITCH_CACHE_DIR``, so the first start includes fetching both models and
 converting MiniLM to GGUF. The module stops what it started, also when a test fails. The
-timings printed at the end (``-s``) are the README's figures.
+timings printed at the end (``-s``) are the figures of docs/benchmark.md.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             embedded_server.stop()
             if TIMINGS:
                 timings = {k: round(v, 2) for k, v in TIMINGS.items()}
-                print("\nembedded timings:", timings)  # noqa: T201 - the README figures
+                print("\nembedded timings:", timings)  # noqa: T201 - the docs' figures
 
 
 def _environment(cache: Path) -> dict[str, str]:

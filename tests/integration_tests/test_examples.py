@@ -49,10 +49,10 @@ def _fresh_models() -> Iterator[None]:
 def _use(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
     for name, value in backend.environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("LLM_TEMPERATURE", "0")  # the second plan's services read it
+    monkeypatch.setenv("LLM_TEMPERATURE", "0")  # the RAG, notes and doc services read it
 
 
-# --- the first plan's four clients (the plan's parameters, max_tokens capped) --------------
+# --- the four chat clients (their hard-coded parameters, max_tokens capped) ---------------
 
 
 @pytest.mark.vcr
@@ -111,7 +111,7 @@ def test_title_generator(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> N
     assert re.fullmatch(title_generator.TITLE, title), title
 
 
-# --- the second plan's services ----------------------------------------------------------
+# --- the services: RAG, notes, doc-processor ---------------------------------------------
 
 
 @pytest.mark.vcr
@@ -210,7 +210,7 @@ def test_doc_processor_vision_and_text_on_two_servers(
     monkeypatch: pytest.MonkeyPatch, backend: Backend, vision_url: str
 ) -> None:
     _use(monkeypatch, backend)
-    monkeypatch.setenv("OCR_PROVIDER", "vllm")  # the seed's legacy variable
+    monkeypatch.setenv("OCR_PROVIDER", "vllm")  # the legacy variable a hand-written client read
     monkeypatch.setenv("VISION_BASE_URL", vision_url)
     monkeypatch.setenv("VISION_MODEL", "smolvlm-tiny")
     result = doc_processor.process(RED, max_tokens=12)

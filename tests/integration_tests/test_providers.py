@@ -253,8 +253,8 @@ def test_stop_sequence(backend: Backend) -> None:
 
 
 def test_seed_parameter_set_reaches_the_server(backend: Backend) -> None:
-    """The seed's settings (temperature 0.3, top_p 0.9, top_k 40, repeat_penalty 1.1, seed)
-    are accepted by the real server; the token limit (num_predict) is honoured."""
+    """A hand-written client's settings (temperature 0.3, top_p 0.9, top_k 40, repeat_penalty
+    1.1, seed) are accepted by the real server; the token limit (num_predict) is honoured."""
     chat = get_chat_model(
         **backend.chat_settings(),
         temperature=0.3,

@@ -1,5 +1,5 @@
-"""The seed's constrained outputs on every real backend: a graded JSON analysis, a title
-matching a regex, transcript lines in `LINE_NUMBER|corrected text` form, a fixed label."""
+"""Constrained outputs on every real backend: a graded JSON analysis, a title matching a
+regex, transcript lines in `LINE_NUMBER|corrected text` form, a fixed label."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_choice(backend: Backend) -> None:
 
 
 def test_legacy_guided_fields_are_enforced(backend: Backend) -> None:
-    """The seed's vLLM-only spelling: `extra_body={"guided_choice": [...]}` (vLLM 0.12+ would
+    """vLLM's legacy spelling: `extra_body={"guided_choice": [...]}` (vLLM 0.12+ would
     ignore it). Translated, the output is constrained on vLLM and llama.cpp; on Ollama only
     `guided_json` has a meaning (format)."""
     chat = _chat(backend, 60)

@@ -19,7 +19,7 @@ from langchain_llmswitch.factory import clear_cache
 
 
 def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plan's example: chat on vLLM, vision on Ollama with llava:7b, no code change."""
+    """Chat on vLLM, vision on Ollama with llava:7b, no code change."""
     monkeypatch.setenv("LLM_PROVIDER", "vllm")
     monkeypatch.setenv("VLLM_URL", "http://vllm:8000")
     monkeypatch.setenv("VLLM_MODEL", "Qwen/Qwen2.5-7B-Instruct")

@@ -1,6 +1,6 @@
-"""The seed's parameters land where each server reads them, and native names map back.
+"""A hand-written client's parameters land where each server reads them, and native names map back.
 
-The seed's settings: temperature 0.3, num_predict 2500, num_ctx 32768, top_p 0.9, top_k 40,
+Its settings: temperature 0.3, num_predict 2500, num_ctx 32768, top_p 0.9, top_k 40,
 repeat_penalty 1.1 (plus stop and seed).
 """
 
@@ -16,7 +16,7 @@ from langchain_llmswitch.providers.base import PARAMETERS
 
 from .wire import chat_with_recorder, embeddings_with_recorder, lookup
 
-SEED_NATIVE = {  # as the seed writes them, in Ollama's names
+SEED_NATIVE = {  # as a hand-written Ollama client writes them, in Ollama's names
     "temperature": 0.3,
     "num_predict": 2500,
     "num_ctx": 32768,

@@ -299,7 +299,7 @@ CASES: list[tuple[str, dict[str, str], dict[str, Any], Capability, str, Any, str
         ("a,b",),
         "env LLM_STOP",
     ),
-    # --- each capability on its own provider: the plan's example -----------------------------
+    # --- each capability on its own provider: text on vLLM, OCR on Ollama ---------------------
     (
         "plan: chat on vllm",
         {**VLLM, "OCR_PROVIDER": "ollama", "OLLAMA_VISION_MODEL": "llava:7b"},
