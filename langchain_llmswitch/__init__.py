@@ -20,6 +20,7 @@ from langchain_llmswitch.errors import (
     CapabilityError,
     ConfigurationError,
     EmbeddingSpaceError,
+    ImageError,
     LLMSwitchError,
     MissingDependencyError,
     ProviderUnavailableError,
@@ -30,7 +31,7 @@ from langchain_llmswitch.factory import (
     get_vision_model,
     resolve_endpoint,
 )
-from langchain_llmswitch.images import ImageError, check_vision, image_message
+from langchain_llmswitch.images import check_vision, image_message
 from langchain_llmswitch.providers import PROVIDERS
 
 if TYPE_CHECKING:

@@ -34,7 +34,6 @@ from langchain_llmswitch.errors import ProviderUnavailableError
 __all__ = [
     "FallbackChatModel",
     "FallbackEmbeddings",
-    "StreamInterruptedError",
     "first_available",
     "is_unavailable",
 ]
@@ -58,10 +57,6 @@ _UNAVAILABLE_NAMES = frozenset(
         "RemoteProtocolError",
     }
 )
-
-
-class StreamInterruptedError(ProviderUnavailableError):
-    """A stream ended or broke before the server said it was complete."""
 
 
 def is_unavailable(error: BaseException) -> bool:

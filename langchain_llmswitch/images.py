@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
-from langchain_llmswitch.errors import CapabilityError, ConfigurationError, LLMSwitchError
+from langchain_llmswitch.errors import CapabilityError, ConfigurationError, ImageError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -88,26 +88,6 @@ _NO_VISION_ANSWERS: tuple[tuple[str, str], ...] = (
 )
 _IMAGE_LIMIT = re.compile(r"At most (\d+) image\(s\) may be provided in one prompt")
 """vLLM 0.32, HTTP 400, when a prompt has more images than ``--limit-mm-per-prompt``."""
-
-
-class ImageError(LLMSwitchError, ValueError):
-    """An image cannot be sent: unreadable, not an image, too large, or not fetchable.
-
-    Raised before any request reaches the model.
-
-    Attributes:
-        source: A short description of the image at fault (path, URL or byte count).
-    """
-
-    def __init__(self, message: str, *, source: str) -> None:
-        """Build the error.
-
-        Args:
-            message: The full, actionable message.
-            source: A short description of the image at fault.
-        """
-        super().__init__(message)
-        self.source = source
 
 
 @dataclass(frozen=True, slots=True)

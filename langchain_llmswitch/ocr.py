@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_llmswitch.errors import MissingDependencyError
+from langchain_llmswitch.errors import PdfRendererMissingError
 from langchain_llmswitch.images import (
     DEFAULT_FETCH_TIMEOUT,
     DEFAULT_MAX_IMAGE_BYTES,
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FIELDS_PROMPT",
     "DEFAULT_TEXT_PROMPT",
-    "PdfRendererMissingError",
     "document_images",
     "ocr_fields",
     "ocr_text",
@@ -63,19 +62,6 @@ DEFAULT_FIELDS_PROMPT = (
 DEFAULT_DPI = 150
 """Resolution of rendered PDF pages (an A4 page becomes 1240 x 1754 pixels)."""
 _PDF_MAGIC = b"%PDF-"
-
-
-class PdfRendererMissingError(MissingDependencyError):
-    """A PDF was given but no page renderer (``pypdfium2``) is installed."""
-
-    def __init__(self) -> None:
-        """Build the error with the pip command that fixes it."""
-        msg = (
-            "Reading a PDF needs a page renderer, and the package 'pypdfium2' is not installed. "
-            "Install it with: pip install pypdfium2 (or pass the pages as images)."
-        )
-        ImportError.__init__(self, msg, name="pypdfium2")
-        self.package = "pypdfium2"
 
 
 def _png(width: int, height: int, stride: int, channels: int, pixels: bytes) -> bytes:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_llmswitch.errors import CapabilityError, LLMSwitchError
+from langchain_llmswitch.errors import CapabilityError, StructuredOutputError
 
 __all__ = [
     "Constraint",
@@ -54,27 +54,6 @@ LEGACY_FIELDS: Mapping[str, Kind] = {
     "guided_grammar": "grammar",
 }
 _WARNED: set[tuple[str, str]] = set()
-
-
-class StructuredOutputError(LLMSwitchError, ValueError):
-    """The model's output does not satisfy the requested schema, regex or choice.
-
-    Attributes:
-        raw: The text the model produced.
-        reason: What did not match.
-    """
-
-    def __init__(self, reason: str, raw: str) -> None:
-        """Build the error.
-
-        Args:
-            reason: What did not match.
-            raw: The text the model produced.
-        """
-        shown = raw if len(raw) <= 300 else raw[:300] + "..."  # noqa: PLR2004
-        super().__init__(f"structured output does not match: {reason}. Raw output: {shown!r}")
-        self.raw = raw
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from langchain_llmswitch import structured
-from langchain_llmswitch.fallback import StreamInterruptedError
+from langchain_llmswitch.errors import StreamInterruptedError
 from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
 from langchain_llmswitch.images import capability_error_from
 

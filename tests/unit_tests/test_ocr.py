@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from langchain_llmswitch import ImageError, MissingDependencyError, resolve_endpoint
 from langchain_llmswitch import factory as factory_module
+from langchain_llmswitch.errors import StructuredOutputError
 from langchain_llmswitch.ocr import (
     DEFAULT_FIELDS_PROMPT,
     DEFAULT_TEXT_PROMPT,
@@ -25,7 +26,6 @@ from langchain_llmswitch.ocr import (
     ocr_text,
     render_pdf_page,
 )
-from langchain_llmswitch.structured import StructuredOutputError
 
 from .test_images import BLUE, GIF, RED, data_url, image_block
 from .wire import chat_with_recorder
