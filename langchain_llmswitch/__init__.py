@@ -31,8 +31,8 @@ from langchain_llmswitch.factory import (
     get_vision_model,
     resolve_endpoint,
 )
-from langchain_llmswitch.images import check_vision, image_message
 from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.vision.images import check_vision, image_message
 
 if TYPE_CHECKING:
     from langchain_llmswitch.embedding_space import (

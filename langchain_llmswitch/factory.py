@@ -117,7 +117,7 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
 
     Runs when models are built, never when settings resolve.
     """
-    from langchain_llmswitch import readiness  # noqa: PLC0415 - only when a server is asked
+    from langchain_llmswitch.reliability import readiness  # noqa: PLC0415 - only when a server is asked
 
     chain = [PROVIDERS[endpoint.provider].prepared(endpoint) for endpoint in chain]
     if wait_ready and chain[0] not in _ready:
@@ -139,7 +139,7 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
 
 
 def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
-    from langchain_llmswitch.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
+    from langchain_llmswitch.reliability.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
 
     settings = _settings_for(kind, overrides)
     chain = _prepared(resolve_chain(settings, kind), settings.wait_ready)
@@ -190,7 +190,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
     Args:
         **overrides: As `get_chat_model`; ``provider``, ``model`` and ``base_url`` set the
             vision ones. ``check=True`` also asks the server whether the model reads
-            images (`langchain_llmswitch.images.check_vision`, cached; a server that cannot
+            images (`langchain_llmswitch.vision.images.check_vision`, cached; a server that cannot
             be asked is logged, never an error).
 
     Returns:
@@ -204,7 +204,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
         >>> vision.model
         'llava:7b'
     """
-    from langchain_llmswitch import images  # noqa: PLC0415 - only the vision factory needs it
+    from langchain_llmswitch.vision import images  # noqa: PLC0415 - only the vision factory needs it
 
     check = bool(overrides.pop("check", False))
     model: BaseChatModel = _chain("vision", overrides)

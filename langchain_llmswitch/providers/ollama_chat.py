@@ -19,8 +19,8 @@ from pydantic import Field
 
 from langchain_llmswitch import structured
 from langchain_llmswitch.errors import StreamInterruptedError
-from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
-from langchain_llmswitch.images import capability_error_from
+from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
 

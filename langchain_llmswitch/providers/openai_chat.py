@@ -25,10 +25,11 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
-from langchain_llmswitch import structured
+from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
-from langchain_llmswitch.images import capability_error_from
+from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.structured import gbnf
+from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -271,8 +272,6 @@ class SwitchChatOpenAI(ChatOpenAI):
             RunnableMap,
             RunnablePassthrough,
         )
-
-        from langchain_llmswitch import gbnf, server_info  # noqa: PLC0415
 
         if self.llmswitch_provider not in {"openai", "embedded"}:
             return bound  # vLLM: compact with --structured-outputs-config disable_any_whitespace

@@ -96,7 +96,7 @@ def _api_key(endpoint: Endpoint) -> str:
 
 def _async_client(endpoint: Endpoint) -> Any:  # noqa: ANN401 - an httpx.AsyncClient
     """The async HTTP client: connections per event loop (`transport.loop_local_async_client`)."""
-    from langchain_llmswitch.transport import loop_local_async_client  # noqa: PLC0415 - httpx
+    from langchain_llmswitch.reliability.transport import loop_local_async_client  # noqa: PLC0415 - httpx
 
     return loop_local_async_client(endpoint.timeout)
 

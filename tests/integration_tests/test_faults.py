@@ -24,7 +24,7 @@ import pytest
 
 from langchain_llmswitch import get_chat_model, get_embeddings
 from langchain_llmswitch.errors import StreamInterruptedError
-from langchain_llmswitch.fallback import is_unavailable
+from langchain_llmswitch.reliability.fallback import is_unavailable
 
 from ..tooling.fault_proxy import Fault, fault_proxy
 from .conftest import Backend

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 import langchain_llmswitch
-from langchain_llmswitch import embedded_models, embedded_server, processes
 from langchain_llmswitch.cli import main
+from langchain_llmswitch.embedded import models as embedded_models
+from langchain_llmswitch.embedded import processes
+from langchain_llmswitch.embedded import server as embedded_server
 from langchain_llmswitch.errors import (
     ConfigurationError,
     MissingDependencyError,
@@ -398,7 +400,7 @@ def test_missing_converter_packages_say_which_extra(
     monkeypatch: pytest.MonkeyPatch, cache: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "gguf", None)
-    monkeypatch.delitem(sys.modules, "langchain_llmswitch.minilm_gguf", raising=False)
+    monkeypatch.delitem(sys.modules, "langchain_llmswitch.embedded.minilm_gguf", raising=False)
     monkeypatch.delattr(langchain_llmswitch, "minilm_gguf", raising=False)
     with pytest.raises(MissingDependencyError) as caught:
         embedded_models.embeddings_model_file()

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from langchain_llmswitch import ImageError, MissingDependencyError, resolve_endpoint
 from langchain_llmswitch import factory as factory_module
 from langchain_llmswitch.errors import StructuredOutputError
-from langchain_llmswitch.ocr import (
+from langchain_llmswitch.vision.ocr import (
     DEFAULT_FIELDS_PROMPT,
     DEFAULT_TEXT_PROMPT,
     PdfRendererMissingError,

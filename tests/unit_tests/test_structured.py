@@ -15,7 +15,6 @@ from pydantic.v1 import BaseModel as BaseModelV1
 from typing_extensions import TypedDict
 
 from langchain_llmswitch import CapabilityError, resolve_endpoint
-from langchain_llmswitch.gbnf import choice_to_gbnf, json_schema_to_gbnf, regex_to_gbnf
 from langchain_llmswitch.structured import (
     Constraint,
     StructuredOutputError,
@@ -25,6 +24,7 @@ from langchain_llmswitch.structured import (
     prepare_schema,
     translate_legacy,
 )
+from langchain_llmswitch.structured.gbnf import choice_to_gbnf, json_schema_to_gbnf, regex_to_gbnf
 
 from . import wire
 from .wire import chat_with_recorder

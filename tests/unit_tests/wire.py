@@ -13,7 +13,7 @@ import httpx
 
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Endpoint
-from langchain_llmswitch.transport import RetryTransport
+from langchain_llmswitch.reliability.transport import RetryTransport
 
 OPENAI_REPLY = {
     "id": "x",

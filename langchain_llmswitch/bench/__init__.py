@@ -3,13 +3,13 @@
 For each target (a provider read from its own settings, or a URL given explicitly) and each
 concurrency level, the same fixed workload runs twice: through the objects a chain uses
 (`get_chat_model()`'s ``astream``, `get_embeddings()`'s ``aembed_documents``) and through
-bare async httpx sending the same requests to the same endpoint (`bench_raw`). The two
+bare async httpx sending the same requests to the same endpoint (`bench.raw`). The two
 alternate in order from level to level (package first, then raw first) so that a drift of
 the shared machine does not favour one. The package's rate as a fraction of raw is the
 ``ratio_vs_raw`` of each package row.
 
 Chat: streamed, temperature 0, a fixed seed and token limit; prompts alternate short and long
-(`bench_workload`), each run's prompts prefixed with a tag of this invocation and the run's
+(`bench.workload`), each run's prompts prefixed with a tag of this invocation and the run's
 number, so that no run finds an earlier run's prompts (of this invocation or of an earlier one
 against the same server) in the server's prompt cache. Reported per level: requests/s, output
 tokens/s, time to first token, end-to-end latency, inter-token latency, errors. Embeddings:
@@ -35,15 +35,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langchain_llmswitch.bench_raw import RawEndpoint
-from langchain_llmswitch.bench_report import Progress, format_report
-from langchain_llmswitch.bench_stats import (
+from langchain_llmswitch.bench.raw import RawEndpoint
+from langchain_llmswitch.bench.report import Progress, format_report
+from langchain_llmswitch.bench.stats import (
     ChatTiming,
     EmbeddingsTiming,
     summarize_chat,
     summarize_embeddings,
 )
-from langchain_llmswitch.bench_workload import chat_prompts, embedding_texts
+from langchain_llmswitch.bench.workload import chat_prompts, embedding_texts
 from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
 
 __all__ = [
@@ -283,7 +283,7 @@ def _raw_sender(
     endpoint: RawEndpoint,
     config: BenchConfig,
 ) -> Callable[[str], Awaitable[ChatTiming]]:
-    from langchain_llmswitch.bench_raw import raw_chat  # noqa: PLC0415
+    from langchain_llmswitch.bench.raw import raw_chat  # noqa: PLC0415
 
     async def send(prompt: str) -> ChatTiming:
         return await raw_chat(
@@ -300,7 +300,7 @@ def _first_error(timings: Sequence[ChatTiming]) -> str | None:
 async def _bench_chat(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench_raw import raw_client  # noqa: PLC0415
+    from langchain_llmswitch.bench.raw import raw_client  # noqa: PLC0415
     from langchain_llmswitch.factory import get_chat_model  # noqa: PLC0415
 
     notes: list[str] = []
@@ -426,7 +426,7 @@ async def _raw_embeddings(
     batch_size: int,
     concurrency: int,
 ) -> EmbeddingsTiming:
-    from langchain_llmswitch.bench_raw import raw_embeddings  # noqa: PLC0415
+    from langchain_llmswitch.bench.raw import raw_embeddings  # noqa: PLC0415
 
     gate = asyncio.Semaphore(concurrency)
 
@@ -452,7 +452,7 @@ def _describe(error: BaseException) -> str:
 async def _bench_embeddings(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench_raw import raw_client  # noqa: PLC0415
+    from langchain_llmswitch.bench.raw import raw_client  # noqa: PLC0415
     from langchain_llmswitch.factory import get_embeddings  # noqa: PLC0415
 
     if target.embeddings is None:

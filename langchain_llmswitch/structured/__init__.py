@@ -222,7 +222,7 @@ def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
         CapabilityError: The provider cannot enforce this kind of constraint.
         ValueError: A regex cannot be turned into a llama.cpp grammar.
     """
-    from langchain_llmswitch import gbnf  # noqa: PLC0415 - small, only here
+    from langchain_llmswitch.structured import gbnf  # noqa: PLC0415 - small, only here
 
     if provider == "ollama":
         return {"format": _ollama_format(constraint)}

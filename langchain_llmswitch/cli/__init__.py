@@ -96,7 +96,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from langchain_llmswitch.check import run_checks  # noqa: PLC0415 - asks servers
+    from langchain_llmswitch.cli.check import run_checks  # noqa: PLC0415 - asks servers
 
     capabilities = [c.strip() for c in args.capability.split(",")] if args.capability else None
     for capability in capabilities or []:
@@ -126,7 +126,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from langchain_llmswitch.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
+    from langchain_llmswitch.cli.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
 
     reports = run_demo(max_tokens=args.max_tokens)
     print_reports(reports)
@@ -134,7 +134,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _embedded(args: argparse.Namespace) -> int:
-    from langchain_llmswitch import embedded_server  # noqa: PLC0415 - only for this command
+    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415 - only for this command
 
     if args.action == "start":
         for role in embedded_server.ROLES:
@@ -209,7 +209,7 @@ def _bench(args: argparse.Namespace) -> int:
         with open(path, encoding="utf-8") as file:  # noqa: PTH123
             bench.merge_results(result, json.load(file))
     if args.overhead:
-        from langchain_llmswitch.bench_overhead import measure_overhead  # noqa: PLC0415
+        from langchain_llmswitch.bench.overhead import measure_overhead  # noqa: PLC0415
 
         result["overhead"] = measure_overhead(requests=args.overhead_requests)
     if args.json and not to_stdout:
@@ -217,7 +217,7 @@ def _bench(args: argparse.Namespace) -> int:
             json.dump(result, file, indent=2)
             file.write("\n")
     if args.plot:
-        from langchain_llmswitch.bench_plot import plot  # noqa: PLC0415 - matplotlib
+        from langchain_llmswitch.bench.plot import plot  # noqa: PLC0415 - matplotlib
 
         plot(result, args.plot)
     if to_stdout:
@@ -369,7 +369,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"llmswitch: {error}", file=sys.stderr)
         return 2
     return code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

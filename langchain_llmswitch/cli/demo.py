@@ -37,7 +37,7 @@ NOTE = (
 TITLE_REGEX = r"[A-Z][a-z ]{10,60}"
 """The title's shape: a capital, then 10 to 60 lower-case letters or spaces."""
 
-IMAGE = Path(__file__).resolve().parent / "data" / "invoice.png"
+IMAGE = Path(__file__).resolve().parents[1] / "data" / "invoice.png"
 """A small scanned-looking invoice (three printed lines) for the OCR step."""
 
 
@@ -145,7 +145,7 @@ def _title(max_tokens: int) -> tuple[Any, str]:
 
 def _ocr(max_tokens: int) -> tuple[Any, str]:
     from langchain_llmswitch.factory import get_vision_model  # noqa: PLC0415
-    from langchain_llmswitch.ocr import ocr_text  # noqa: PLC0415
+    from langchain_llmswitch.vision.ocr import ocr_text  # noqa: PLC0415
 
     vision = get_vision_model(max_tokens=max_tokens, temperature=0)
     return vision, ocr_text(IMAGE, model=vision).strip()
@@ -153,7 +153,7 @@ def _ocr(max_tokens: int) -> tuple[Any, str]:
 
 def vision_configured() -> bool:
     """Whether any vision variable is set (``VISION_MODEL``, ``VISION_PROVIDER``, ...)."""
-    from langchain_llmswitch.check import configured_capabilities  # noqa: PLC0415
+    from langchain_llmswitch.cli.check import configured_capabilities  # noqa: PLC0415
     from langchain_llmswitch.config import load_settings  # noqa: PLC0415
 
     return "vision" in configured_capabilities(load_settings())

@@ -17,7 +17,7 @@ them. Connections are kept alive (HTTP/1.1 with ``Content-Length``), as real ser
 
 Run it in its own process (so its CPU time is not the client's)::
 
-    python -m langchain_llmswitch.bench_stub --port 0   # prints the root URL, then serves
+    python -m langchain_llmswitch.bench.stub --port 0   # prints the root URL, then serves
 
 Example:
     >>> with StubServer() as root:  # doctest: +SKIP
@@ -271,7 +271,7 @@ class StubServer:
     """The stub, served from a background thread of this process.
 
     For CPU measurements run it in another process instead (``python -m
-    langchain_llmswitch.bench_stub``), so that its work is not counted as the client's.
+    langchain_llmswitch.bench.stub``), so that its work is not counted as the client's.
 
     Example:
         >>> with StubServer() as root:  # doctest: +SKIP
@@ -336,9 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         The exit code.
 
     Example:
-        $ python -m langchain_llmswitch.bench_stub --port 8089
+        $ python -m langchain_llmswitch.bench.stub --port 8089
     """
-    parser = argparse.ArgumentParser(prog="python -m langchain_llmswitch.bench_stub")
+    parser = argparse.ArgumentParser(prog="python -m langchain_llmswitch.bench.stub")
     parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
     parser.add_argument("--token-delay", type=float, default=0.0, help="seconds per token")
     args = parser.parse_args(argv)
