@@ -29,9 +29,9 @@ from langchain_llmswitch.factory import (
     get_chat_model,
     get_embeddings,
     get_vision_model,
-    resolve_endpoint,
 )
 from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.resolution import resolve_endpoint
 from langchain_llmswitch.vision.images import check_vision, image_message
 
 if TYPE_CHECKING:

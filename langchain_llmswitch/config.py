@@ -34,7 +34,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from langchain_llmswitch.errors import ConfigurationError
+from langchain_llmswitch.errors import ConfigurationError, did_you_mean
 from langchain_llmswitch.providers import normalise_provider_name
 
 __all__ = [
@@ -584,8 +584,6 @@ def load_settings(**keywords: Any) -> LLMSwitchSettings:  # noqa: ANN401 - any s
         >>> load_settings(provider="ollama", temperature=0.2).temperature
         0.2
     """
-    from langchain_llmswitch.errors import did_you_mean  # noqa: PLC0415 - tiny, avoids cycle
-
     fields = LLMSwitchSettings.model_fields
     for key in keywords:
         if key not in fields:

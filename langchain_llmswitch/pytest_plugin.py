@@ -72,7 +72,7 @@ def llmswitch_provider(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def llmswitch_chat_model(llmswitch_provider: str) -> Any:  # noqa: ANN401 - a chat model
     """The chat model the configuration names, for the provider of this run."""
-    from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - keep plugin import cheap
+    from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - pydantic-settings: not on every pytest run
 
     return get_chat_model(provider=llmswitch_provider or None)
 

@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langchain_llmswitch.bench.raw import RawEndpoint
+from langchain_llmswitch.bench.raw import RawEndpoint, raw_chat, raw_client, raw_embeddings
 from langchain_llmswitch.bench.report import Progress, format_report
 from langchain_llmswitch.bench.stats import (
     ChatTiming,
@@ -45,6 +45,9 @@ from langchain_llmswitch.bench.stats import (
 )
 from langchain_llmswitch.bench.workload import chat_prompts, embedding_texts
 from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
+from langchain_llmswitch.factory import get_chat_model, get_embeddings
+from langchain_llmswitch.providers import normalise_provider_name
+from langchain_llmswitch.resolution import resolve_endpoint
 
 __all__ = [
     "BenchConfig",
@@ -96,9 +99,6 @@ class Target:
             >>> Target.from_provider("vLLM").chat
             {'provider': 'vllm'}
         """
-        from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415
-        from langchain_llmswitch.providers import normalise_provider_name  # noqa: PLC0415
-
         try:
             name = normalise_provider_name(provider)
         except ValueError as error:
@@ -133,8 +133,6 @@ def parse_target(spec: str) -> Target:
         >>> (t.label, t.chat["base_url"], t.embeddings)
         ('llama-1slot', 'http://127.0.0.1:8081/v1', None)
     """
-    from langchain_llmswitch.providers import normalise_provider_name  # noqa: PLC0415
-
     head, *pairs = [part.strip() for part in spec.split(",")]
     label, sep, provider = head.partition("=")
     if not sep or not label or not provider:
@@ -223,8 +221,6 @@ def _raw_endpoint(
     built: Any,  # noqa: ANN401 - the LangChain object
 ) -> RawEndpoint | None:
     """What the package resolved, for the baseline; None when it is not an HTTP server."""
-    from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415
-
     endpoint = resolve_endpoint(capability, **overrides)  # type: ignore[arg-type]
     if not endpoint.base_url.startswith(("http://", "https://")):
         return None
@@ -283,7 +279,6 @@ def _raw_sender(
     endpoint: RawEndpoint,
     config: BenchConfig,
 ) -> Callable[[str], Awaitable[ChatTiming]]:
-    from langchain_llmswitch.bench.raw import raw_chat  # noqa: PLC0415
 
     async def send(prompt: str) -> ChatTiming:
         return await raw_chat(
@@ -300,8 +295,6 @@ def _first_error(timings: Sequence[ChatTiming]) -> str | None:
 async def _bench_chat(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench.raw import raw_client  # noqa: PLC0415
-    from langchain_llmswitch.factory import get_chat_model  # noqa: PLC0415
 
     notes: list[str] = []
     settings = {
@@ -426,7 +419,6 @@ async def _raw_embeddings(
     batch_size: int,
     concurrency: int,
 ) -> EmbeddingsTiming:
-    from langchain_llmswitch.bench.raw import raw_embeddings  # noqa: PLC0415
 
     gate = asyncio.Semaphore(concurrency)
 
@@ -452,8 +444,6 @@ def _describe(error: BaseException) -> str:
 async def _bench_embeddings(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench.raw import raw_client  # noqa: PLC0415
-    from langchain_llmswitch.factory import get_embeddings  # noqa: PLC0415
 
     if target.embeddings is None:
         return [], [f"{target.label}: no embeddings settings, embeddings skipped"]

@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from langchain_llmswitch.factory import get_chat_model
+
 __all__ = ["CLIENTS", "MODES", "measure_overhead", "stub_process"]
 
 CLIENTS = ("langchain-llmswitch", "openai-sdk", "litellm")
@@ -85,7 +87,6 @@ def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 def _package_calls(root: str, tokens: int) -> dict[str, Call]:
-    from langchain_llmswitch.factory import get_chat_model  # noqa: PLC0415
 
     model = get_chat_model(
         provider="openai", base_url=f"{root}/v1", model="stub", max_tokens=tokens

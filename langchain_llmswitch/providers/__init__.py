@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from langchain_llmswitch.errors import did_you_mean
 from langchain_llmswitch.providers import embedded, ollama, openai_compatible, vllm
 from langchain_llmswitch.providers.base import ProviderSpec
 
@@ -57,8 +58,6 @@ def normalise_provider_name(value: str) -> str:
         ValueError: The name is not a provider; the message lists the valid names and
             suggests the nearest one.
     """
-    from langchain_llmswitch.errors import did_you_mean  # noqa: PLC0415 - avoids an import cycle
-
     key = value.strip().lower().replace(" ", "")
     if key in _ALIASES:
         return _ALIASES[key]

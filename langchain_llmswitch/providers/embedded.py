@@ -37,7 +37,9 @@ def prepare(endpoint: Endpoint) -> Endpoint:
         MissingDependencyError: The ``embedded`` extra is not installed.
         ProviderUnavailableError: The server could not start (with the end of its log).
     """
-    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415 - only when a model is built
+    # Processes, file locks and HTTP probes (subprocess, urllib.request: ~15 ms) are needed
+    # only when this provider builds a model, not by every `import langchain_llmswitch`.
+    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415
 
     role: embedded_server.Role = "embeddings" if endpoint.capability == "embeddings" else "chat"
     server = embedded_server.ensure_running(role)

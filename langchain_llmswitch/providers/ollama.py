@@ -46,7 +46,7 @@ def base_url_from(field: str, url: str) -> str:  # noqa: ARG001 - same rule for 
 
 
 def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
-    from langchain_llmswitch.reliability.transport import async_transport, sync_transport  # noqa: PLC0415
+    from langchain_llmswitch.reliability.transport import async_transport, sync_transport  # noqa: PLC0415 - httpx
 
     return {
         "client_kwargs": {"timeout": endpoint.timeout},

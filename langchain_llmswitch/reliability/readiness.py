@@ -23,6 +23,7 @@ from typing import Any
 
 from langchain_llmswitch.errors import ConfigurationError, ProviderUnavailableError
 from langchain_llmswitch.providers.base import Capability, Endpoint
+from langchain_llmswitch.resolution import resolve_endpoint
 from langchain_llmswitch.server_info import ServedModel, fetch_models
 
 __all__ = ["Probe", "discover_model", "probe", "wait_for", "wait_until_ready"]
@@ -155,8 +156,6 @@ def wait_until_ready(
     Raises:
         ProviderUnavailableError: Not ready in time.
     """
-    from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415 - import cycle
-
     endpoint = resolve_endpoint(capability, **overrides)
     deadline = time.monotonic() + timeout
     if not endpoint.model:

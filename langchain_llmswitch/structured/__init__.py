@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_llmswitch.errors import CapabilityError, StructuredOutputError
+from langchain_llmswitch.structured import gbnf
 
 __all__ = [
     "Constraint",
@@ -222,8 +223,6 @@ def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
         CapabilityError: The provider cannot enforce this kind of constraint.
         ValueError: A regex cannot be turned into a llama.cpp grammar.
     """
-    from langchain_llmswitch.structured import gbnf  # noqa: PLC0415 - small, only here
-
     if provider == "ollama":
         return {"format": _ollama_format(constraint)}
     if constraint.kind == "json":

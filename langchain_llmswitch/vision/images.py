@@ -42,13 +42,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
+from langchain_llmswitch.config import load_settings
 from langchain_llmswitch.errors import CapabilityError, ConfigurationError, ImageError
+from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
+from langchain_llmswitch.providers.base import Endpoint
+from langchain_llmswitch.resolution import chat_provider, resolve_endpoint
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import HumanMessage
 
-    from langchain_llmswitch.providers.base import Endpoint
 
 __all__ = [
     "DEFAULT_FETCH_TIMEOUT",
@@ -359,14 +362,11 @@ def _provider_of_model(model: object) -> str:
 
 
 def _target_provider(model: object | None, provider: str | None) -> str:
-    from langchain_llmswitch.providers import PROVIDERS  # noqa: PLC0415
 
     if model is not None and provider is not None:
         msg = "Give image_message() a model or a provider, not both."
         raise ConfigurationError(msg, setting="provider")
     if provider is not None:
-        from langchain_llmswitch.providers import normalise_provider_name  # noqa: PLC0415
-
         try:
             return normalise_provider_name(provider)
         except ValueError as error:
@@ -374,8 +374,6 @@ def _target_provider(model: object | None, provider: str | None) -> str:
             raise ConfigurationError(msg, setting="provider") from None
     if model is not None:
         return _provider_of_model(model)
-    from langchain_llmswitch.config import load_settings  # noqa: PLC0415
-    from langchain_llmswitch.resolution import chat_provider  # noqa: PLC0415
 
     settings = load_settings()
     name = settings.vision_provider or chat_provider(settings)
@@ -504,12 +502,9 @@ class _Target:
 
 
 def _target_of(target: BaseChatModel | Endpoint | Any | None) -> _Target:  # noqa: ANN401
-    from langchain_llmswitch.providers.base import Endpoint  # noqa: PLC0415
 
     model: Any
     if target is None:
-        from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415
-
         target = resolve_endpoint("vision")
     if isinstance(target, Endpoint):
         key = target.api_key.get_secret_value() if target.api_key else "EMPTY"

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langchain_llmswitch import factory
 from langchain_llmswitch.errors import PdfRendererMissingError
 from langchain_llmswitch.vision.images import (
     DEFAULT_FETCH_TIMEOUT,
@@ -212,9 +213,8 @@ def _message(
 def _vision_model(model: BaseChatModel | None) -> Any:  # noqa: ANN401
     if model is not None:
         return model
-    from langchain_llmswitch.factory import get_vision_model  # noqa: PLC0415
 
-    return get_vision_model()
+    return factory.get_vision_model()  # looked up per call, so a patched factory applies
 
 
 def ocr_text(
