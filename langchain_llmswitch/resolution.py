@@ -200,7 +200,7 @@ class _Resolver:
         names = " or ".join(_names(f) for f in candidates)
         msg = (
             f"No {self.capability} model is set for provider {spec.name!r}. Set {names} "
-            f"(or pass model=...). {_model_hint(spec)}"
+            f"(or pass model=...). {spec.model_hint}"
         )
         raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
 
@@ -228,12 +228,6 @@ def _chat_model(settings: LLMSwitchSettings, spec: ProviderSpec) -> str | None:
         if value is not None:
             return str(value)
     return None
-
-
-def _model_hint(spec: ProviderSpec) -> str:
-    if spec.name == "ollama":
-        return "Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`)."
-    return "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
 
 
 def _unserved(spec: ProviderSpec, capability: Capability) -> ConfigurationError:

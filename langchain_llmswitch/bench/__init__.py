@@ -46,7 +46,7 @@ from langchain_llmswitch.bench.stats import (
 from langchain_llmswitch.bench.workload import chat_prompts, embedding_texts
 from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
 from langchain_llmswitch.factory import get_chat_model, get_embeddings
-from langchain_llmswitch.providers import normalise_provider_name
+from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
 from langchain_llmswitch.resolution import resolve_endpoint
 
 __all__ = [
@@ -225,7 +225,7 @@ def _raw_endpoint(
     if not endpoint.base_url.startswith(("http://", "https://")):
         return None
     model = endpoint.model or str(getattr(built, "model_name", None) or getattr(built, "model", ""))
-    protocol = "ollama" if endpoint.provider == "ollama" else "openai"
+    protocol = PROVIDERS[endpoint.provider].protocol
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
     return RawEndpoint(protocol, endpoint.base_url, model, key)
 
@@ -450,7 +450,9 @@ async def _bench_embeddings(
     notes: list[str] = []
     texts = embedding_texts(config.texts, config.seed)
     levels = config.embeddings_concurrency or config.concurrency
-    if target.provider == "ollama":
+    spec = PROVIDERS.get(target.provider)
+    one_request = spec is not None and spec.protocol == "ollama"
+    if one_request:
         levels = levels[:1]
         notes.append(
             f"{target.label}: Ollama's client sends every text in one request; one level, and "
@@ -464,7 +466,7 @@ async def _bench_embeddings(
     try:
         for index, level in enumerate(levels):
             emb = get_embeddings(**base, batch_size=config.batch_size, concurrency=level)
-            batch = len(texts) if target.provider == "ollama" else config.batch_size
+            batch = len(texts) if one_request else config.batch_size
             # Warm-up, not measured: one batch per connection of the level, both clients.
             warm = texts[: min(len(texts), config.batch_size * level)]
             await _package_embeddings(emb, warm)

@@ -120,4 +120,11 @@ SPEC = ProviderSpec(
     embeddings_class="langchain_ollama:OllamaEmbeddings",
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=embeddings_kwargs,
+    protocol="ollama",
+    health_path="/api/version",
+    models_path="/api/tags",
+    constraints="ollama_format",
+    vision_probe="ollama_show",
+    model_hint="Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`).",
+    native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
 )

@@ -83,14 +83,15 @@ class SwitchChatOpenAI(ChatOpenAI):
         """
         return ChatOpenAI.lc_id()
 
-    def _served_models(self) -> list[Any]:
+    def _served_models(self) -> list[server_info.ServedModel]:
         """The server's ``GET /models`` through this model's own client: 2 s, no retries.
 
         Raises:
             openai.OpenAIError: The server could not be asked, or answered an error.
         """
         client = self.root_client.with_options(timeout=2.0, max_retries=0)
-        return list(client.models.list())
+        listed = [model.model_dump() for model in client.models.list()]
+        return server_info.parse_models({"data": listed})
 
     def _not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
         """Turn the server's 404 into an error that lists what it does serve."""
@@ -291,7 +292,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         compact = RunnableMap(raw=llm) | parse
 
         def owners() -> list[str]:
-            return [str(getattr(model, "owned_by", "")) for model in self._served_models()]
+            return [model.owned_by for model in self._served_models()]
 
         def route(_: Any) -> Any:  # noqa: ANN401 - the input; a Runnable
             base_url = str(self.openai_api_base)

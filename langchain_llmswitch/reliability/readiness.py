@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_llmswitch.errors import ConfigurationError, ProviderUnavailableError
+from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
 from langchain_llmswitch.resolution import resolve_endpoint
 from langchain_llmswitch.server_info import ServedModel, fetch_models
@@ -89,7 +90,7 @@ def probe(endpoint: Endpoint, timeout: float = 2.0) -> Probe:
     import httpx  # noqa: PLC0415 - only when a server is asked
 
     start = time.perf_counter()
-    health = {"vllm": "/health", "ollama": "/api/version"}.get(endpoint.provider)
+    health = PROVIDERS[endpoint.provider].health_path
     try:
         if health is not None:
             response = httpx.get(_root(endpoint) + health, timeout=timeout)

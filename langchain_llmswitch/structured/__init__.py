@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_llmswitch.errors import CapabilityError, StructuredOutputError
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import ConstraintSpelling
 from langchain_llmswitch.structured import gbnf
 
 __all__ = [
@@ -208,22 +210,29 @@ def _ollama_format(constraint: Constraint) -> dict[str, Any]:
     return {"type": "object", "properties": {_WRAPPED: inner}, "required": [_WRAPPED]}
 
 
+def _spelling(provider: str) -> ConstraintSpelling:
+    """How the provider's server is told a constraint (a name outside the table: GBNF)."""
+    spec = PROVIDERS.get(provider)
+    return spec.constraints if spec is not None else "gbnf_grammar"
+
+
 def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
     """Return the request fields that make a provider's server enforce a constraint.
 
     Args:
-        provider: ``vllm``, ``openai`` or ``ollama``.
+        provider: A provider name; its spec says how constraints are spelled.
         constraint: The constraint.
 
     Returns:
-        For ``ollama`` ``{"format": ...}``; otherwise ``{"extra_body": {...}}`` or
-        ``{"response_format": ...}`` for the OpenAI client.
+        For Ollama's ``format`` ``{"format": ...}``; otherwise ``{"extra_body": {...}}``
+        or ``{"response_format": ...}`` for the OpenAI client.
 
     Raises:
         CapabilityError: The provider cannot enforce this kind of constraint.
         ValueError: A regex cannot be turned into a llama.cpp grammar.
     """
-    if provider == "ollama":
+    spelling = _spelling(provider)
+    if spelling == "ollama_format":
         return {"format": _ollama_format(constraint)}
     if constraint.kind == "json":
         schema = dict(constraint.value)
@@ -234,7 +243,7 @@ def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
                 "json_schema": {"name": name, "schema": schema},
             }
         }
-    if provider == "vllm":
+    if spelling == "structured_outputs":
         return {"extra_body": {"structured_outputs": {constraint.kind: constraint.value}}}
     if constraint.kind == "regex":
         grammar = gbnf.regex_to_gbnf(constraint.value)
@@ -282,7 +291,7 @@ def translate_legacy(provider: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Rewrite ``guided_*`` fields (top level or in ``extra_body``) for the server in use.
 
     Args:
-        provider: ``vllm``, ``openai`` or ``ollama``.
+        provider: A provider name.
         payload: The request keyword arguments; changed in place and returned.
 
     Returns:
@@ -301,7 +310,7 @@ def translate_legacy(provider: str, payload: dict[str, Any]) -> dict[str, Any]:
         container.pop("guided_whitespace_pattern", None)
     for field, value in found:
         constraint = Constraint(LEGACY_FIELDS[field], value)
-        if provider == "ollama" and constraint.kind != "json":
+        if _spelling(provider) == "ollama_format" and constraint.kind != "json":
             msg = (
                 f"`{field}` cannot be sent to Ollama, whose `format` takes only a JSON schema: "
                 f"use constrained(model, {constraint.kind}=...), which wraps it in one."
@@ -410,9 +419,11 @@ def as_mismatch(error: Exception) -> StructuredOutputError | None:
 def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:  # noqa: ANN401
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415 - heavy
 
+    wrapped = _spelling(provider) == "ollama_format"
+
     def text_of(message: Any) -> str:  # noqa: ANN401
         text = _raw_text(message)
-        if provider == "ollama":
+        if wrapped:
             text = unwrap_ollama(constraint, text)
         return str(text)
 

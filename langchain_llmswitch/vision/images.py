@@ -36,16 +36,17 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
+from langchain_llmswitch import server_info
 from langchain_llmswitch.config import load_settings
 from langchain_llmswitch.errors import CapabilityError, ConfigurationError, ImageError
 from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
-from langchain_llmswitch.providers.base import Endpoint
+from langchain_llmswitch.providers.base import Endpoint, VisionProbe
 from langchain_llmswitch.resolution import chat_provider, resolve_endpoint
 
 if TYPE_CHECKING:
@@ -349,11 +350,9 @@ def _provider_of_model(model: object) -> str:
     name = getattr(target, "llmswitch_provider", None)
     if isinstance(name, str):
         return name
-    classes = {cls.__name__ for cls in type(target).__mro__}
-    if "ChatOllama" in classes:
-        return "ollama"
-    if "BaseChatOpenAI" in classes:
-        return "openai"
+    for spec in PROVIDERS.values():
+        if spec.owns(target):
+            return spec.name
     msg = (
         f"Cannot tell which provider a {type(target).__name__} talks to; pass "
         "provider='ollama', 'vllm' or 'openai' to image_message()."
@@ -429,7 +428,10 @@ def image_message(
     names = {_target_provider(model, provider)}
     for member in getattr(model, "models", None) or []:  # a fallback chain: every member
         names.add(_provider_of_model(member))
-    inline = "ollama" in names if inline_urls is None else inline_urls
+    # Ollama's API takes no image URLs: they are fetched here and sent inline.
+    specs = [PROVIDERS[name] for name in names if name in PROVIDERS]
+    ollama = any(spec.protocol == "ollama" for spec in specs)
+    inline = ollama if inline_urls is None else inline_urls
     if isinstance(images, str | bytes | bytearray | memoryview | os.PathLike) or not isinstance(
         images, Sequence
     ):
@@ -514,7 +516,7 @@ def _target_of(target: BaseChatModel | Endpoint | Any | None) -> _Target:  # noq
     if isinstance(inner, list) and inner:
         model = inner[0]
     provider = _provider_of_model(model)
-    if provider == "ollama":
+    if PROVIDERS[provider].protocol == "ollama":  # ChatOllama's fields and default URL
         base_url = getattr(model, "base_url", None) or "http://localhost:11434"
         return _Target(provider, str(base_url), str(model.model), "")
     secret: Any = getattr(model, "openai_api_key", None)
@@ -591,32 +593,24 @@ def _ask_vllm(target: _Target, timeout: float) -> bool | None:
 
 
 def _ask_openai(target: _Target, timeout: float) -> bool | None:
-    import httpx  # noqa: PLC0415
-
-    headers = {"Authorization": f"Bearer {target.api_key}"}
-    response = httpx.get(f"{target.base_url}/models", headers=headers, timeout=timeout)
+    response = server_info.get_listing(f"{target.base_url}/models", target.api_key, timeout)
     if response.status_code != 200:  # noqa: PLR2004
         return None
-    payload = response.json()
-    entries = payload.get("data") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or target.model not in {
-            entry.get("id"),
-            *entry.get("aliases", []),
-        }:
+    for model in server_info.parse_models(response.json()):
+        if target.model not in {model.id, *model.aliases} or model.input_modalities is None:
             continue
-        architecture = entry.get("architecture")
-        modalities = (
-            architecture.get("input_modalities") if isinstance(architecture, dict) else None
-        )
-        if isinstance(modalities, list):
-            if "image" in modalities:
-                return True
-            raise _no(
-                target,
-                f"the server lists its input modalities as {', '.join(map(str, modalities))}",
-            )
+        if "image" in model.input_modalities:
+            return True
+        listed = ", ".join(model.input_modalities)
+        raise _no(target, f"the server lists its input modalities as {listed}")
     return None
+
+
+_PROBES: dict[VisionProbe, Callable[[_Target, float], bool | None]] = {
+    "ollama_show": _ask_ollama,
+    "vllm_tokenize": _ask_vllm,
+    "models_list": _ask_openai,
+}
 
 
 def check_vision(
@@ -655,7 +649,7 @@ def check_vision(
             if known is not None:
                 raise CapabilityError(str(known))
             return True
-    ask = {"ollama": _ask_ollama, "vllm": _ask_vllm}.get(resolved.provider, _ask_openai)
+    ask = _PROBES[PROVIDERS[resolved.provider].vision_probe]
     try:
         verdict = ask(resolved, timeout)
     except CapabilityError as error:
