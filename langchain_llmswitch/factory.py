@@ -54,9 +54,15 @@ def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain 
 
 
 def clear_cache() -> None:
-    """Forget every built object and every server answer (new HTTP clients on the next call)."""
+    """Forget every built object and every server answer (new HTTP clients on the next call).
+
+    The one place that clears them all: built models, discovered models, servers found
+    ready, model listings and the llama.cpp probe (`server_info.forget`), and the answers
+    of `check_vision` (`images.clear_checks`).
+    """
     _build.cache_clear()
     server_info.forget()
+    images.clear_checks()
     _discovered.clear()
     _ready.clear()
 

@@ -14,8 +14,10 @@ from langchain_llmswitch import (
     get_embeddings,
     get_vision_model,
     resolve_endpoint,
+    server_info,
 )
 from langchain_llmswitch.factory import clear_cache
+from langchain_llmswitch.vision import images
 
 
 def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,3 +149,12 @@ def test_every_embeddings_class_takes_every_constructor_argument(provider: str) 
     endpoint = resolve_endpoint("embeddings", provider=provider, model="m", base_url="http://h:1")
     embeddings = spec.build_embeddings(endpoint)  # built as is: no embedded server started
     assert not getattr(embeddings, "model_kwargs", None), embeddings
+
+
+def test_clear_cache_forgets_every_server_answer() -> None:
+    target = images._Target("vllm", "http://x/v1", "m", "EMPTY")
+    images._VERDICTS[target] = None
+    server_info._llamacpp["http://x/v1"] = True
+    clear_cache()
+    assert target not in images._VERDICTS
+    assert "http://x/v1" not in server_info._llamacpp
