@@ -183,6 +183,8 @@ class ProviderSpec:
             provider's protocol when a model was not built by this package; a model of
             such a class is taken to be for this provider (only when its module is
             already imported: asking never imports a provider package).
+        llamacpp_server: Whether the server is always llama.cpp's ``llama-server`` (the
+            embedded provider); otherwise an OpenAI-compatible server is asked once.
     """
 
     name: str
@@ -214,6 +216,7 @@ class ProviderSpec:
         "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
     )
     native_chat_classes: tuple[str, ...] = ()
+    llamacpp_server: bool = False
 
     def prepared(self, endpoint: Endpoint) -> Endpoint:
         """Return the endpoint to build (after `prepare`, when the provider has one).

@@ -95,5 +95,6 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     capabilities=("chat", "embeddings"),
+    llamacpp_server=True,
     prepare=prepare,
 )

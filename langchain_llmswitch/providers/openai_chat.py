@@ -27,6 +27,7 @@ from pydantic import Field
 
 from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
+from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
 from langchain_llmswitch.structured import gbnf
 from langchain_llmswitch.vision.images import capability_error_from
@@ -274,7 +275,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             RunnablePassthrough,
         )
 
-        if self.llmswitch_provider not in {"openai", "embedded"}:
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        if spec is None or spec.constraints != "gbnf_grammar":
             return bound  # vLLM: compact with --structured-outputs-config disable_any_whitespace
         try:
             grammar = gbnf.json_schema_to_gbnf(json_schema)
@@ -296,9 +298,7 @@ class SwitchChatOpenAI(ChatOpenAI):
 
         def route(_: Any) -> Any:  # noqa: ANN401 - the input; a Runnable
             base_url = str(self.openai_api_base)
-            llamacpp = self.llmswitch_provider == "embedded" or server_info.serves_llamacpp(
-                base_url, owners
-            )
+            llamacpp = spec.llamacpp_server or server_info.serves_llamacpp(base_url, owners)
             return compact if llamacpp else bound
 
         return RunnableLambda(route, name="llmswitch_structured_output")
