@@ -51,7 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - any public name
+def __getattr__(name: str) -> Any:
     """Import the public names of heavier modules on first use."""
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)

@@ -269,7 +269,7 @@ class SpaceGuardedEmbeddings(Embeddings):
 
 def configured_space(
     embeddings: Embeddings | None = None,
-    **overrides: Any,  # noqa: ANN401 - any setting value
+    **overrides: Any,
 ) -> EmbeddingSpace:
     """Return the space of the configured embeddings, measuring its dimension (one request).
 
@@ -300,7 +300,7 @@ def guard_embeddings(
     *,
     collection: EmbeddingSpace | None = None,
     collection_name: str | None = None,
-    **overrides: Any,  # noqa: ANN401 - any setting value
+    **overrides: Any,
 ) -> SpaceGuardedEmbeddings:
     """Return the configured embeddings, guarded for a collection.
 

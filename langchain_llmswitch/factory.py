@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=64)
-def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain object
+def _build(kind: str, endpoint: Endpoint) -> Any:
     spec = PROVIDERS[endpoint.provider]
     if kind == "embeddings":
         return spec.build_embeddings(endpoint)
@@ -95,7 +95,7 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
     return prepared
 
 
-def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
+def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:
     # langchain-core's model classes (~90 ms), not wanted by `import langchain_llmswitch`.
     from langchain_llmswitch.reliability.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
 
@@ -110,7 +110,7 @@ def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
     return FallbackChatModel(models=built, providers=providers)
 
 
-def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+def get_chat_model(**overrides: Any) -> BaseChatModel:
     """Return the chat model the configuration names.
 
     Args:
@@ -137,7 +137,7 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any set
     return model
 
 
-def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+def get_vision_model(**overrides: Any) -> BaseChatModel:
     """Return the chat model that reads images, on its own provider, URL and model.
 
     ``VISION_PROVIDER`` (legacy ``OCR_PROVIDER``), ``VISION_MODEL`` (legacy
@@ -169,7 +169,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
     return model
 
 
-def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any setting value
+def get_embeddings(**overrides: Any) -> Embeddings:
     """Return the embeddings the configuration names.
 
     Args:

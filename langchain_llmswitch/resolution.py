@@ -402,7 +402,7 @@ def settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitch
     return load_settings(**renamed)
 
 
-def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:  # noqa: ANN401
+def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:
     """Resolve what a factory would use, without building anything.
 
     Args:

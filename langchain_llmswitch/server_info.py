@@ -60,7 +60,7 @@ class ServedModel:
     input_modalities: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
-def parse_models(payload: Any) -> list[ServedModel]:  # noqa: ANN401 - JSON
+def parse_models(payload: Any) -> list[ServedModel]:
     """Read an OpenAI-style ``/v1/models`` answer (vLLM, llama.cpp) or Ollama ``/api/tags``.
 
     Args:

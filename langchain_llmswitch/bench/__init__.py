@@ -218,7 +218,7 @@ class BenchConfig:
 def _raw_endpoint(
     capability: str,
     overrides: dict[str, Any],
-    built: Any,  # noqa: ANN401 - the LangChain object
+    built: Any,
 ) -> RawEndpoint | None:
     """What the package resolved, for the baseline; None when it is not an HTTP server."""
     endpoint = resolve_endpoint(capability, **overrides)  # type: ignore[arg-type]
@@ -250,7 +250,7 @@ async def _run_level(
     return timings, time.perf_counter() - start
 
 
-def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:  # noqa: ANN401
+def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:
     async def send(prompt: str) -> ChatTiming:
         start = time.perf_counter()
         token_times: list[float] = []
@@ -275,7 +275,7 @@ def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:  # no
 
 
 def _raw_sender(
-    client: Any,  # noqa: ANN401 - httpx.AsyncClient, imported late
+    client: Any,
     endpoint: RawEndpoint,
     config: BenchConfig,
 ) -> Callable[[str], Awaitable[ChatTiming]]:
@@ -400,7 +400,7 @@ def _paired_ratio(paired: list[float | None]) -> dict[str, Any]:
     }
 
 
-async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:  # noqa: ANN401
+async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:
     start = time.perf_counter()
     try:
         vectors = await emb.aembed_documents(texts)
@@ -413,7 +413,7 @@ async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:  
 
 
 async def _raw_embeddings(
-    client: Any,  # noqa: ANN401 - httpx.AsyncClient
+    client: Any,
     endpoint: RawEndpoint,
     texts: list[str],
     batch_size: int,

@@ -198,7 +198,7 @@ def _handler(token_delay: float) -> type[BaseHTTPRequestHandler]:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Stay quiet."""
 
         def _send(
@@ -261,7 +261,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many clients connect at once; the default 5 drops SYNs
     daemon_threads = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients closing kept-alive connections are normal; report anything else."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)

@@ -224,7 +224,7 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_bench_parser(commands: Any) -> None:  # noqa: ANN401 - argparse's private type
+def _add_bench_parser(commands: Any) -> None:
     bench = commands.add_parser(
         "bench",
         help="benchmark chat and embeddings through the package, against raw HTTP to the same "

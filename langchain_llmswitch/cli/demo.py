@@ -77,7 +77,7 @@ class StepReport:
     ok: bool = True
 
 
-def _served_by(model: Any, capability: str) -> tuple[str, str, str]:  # noqa: ANN401
+def _served_by(model: Any, capability: str) -> tuple[str, str, str]:
     """(provider, model, URL) of a built model: the URL of a started server, not a setting."""
     provider = getattr(model, "llmswitch_provider", None)
     if not isinstance(provider, str):

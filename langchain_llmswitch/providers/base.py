@@ -264,7 +264,7 @@ class ProviderSpec:
         """
         return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
 
-    def _load(self, target: str) -> Any:  # noqa: ANN401 - a class
+    def _load(self, target: str) -> Any:
         import_provider_package(self.name, self.import_name, self.package)
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)

@@ -43,7 +43,7 @@ class SwitchChatOllama(ChatOllama):
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
         return super()._chat_params(messages, stop, **kwargs)
@@ -67,7 +67,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -78,7 +78,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             result = await super()._agenerate(
@@ -91,7 +91,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         yield from guard_stream(
             super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -105,7 +105,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         async for chunk in aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -117,12 +117,12 @@ class SwitchChatOllama(ChatOllama):
 
     def with_structured_output(
         self,
-        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        schema: Any = None,
         *,
         method: Literal["function_calling", "json_mode", "json_schema"] = "json_schema",
         include_raw: bool = False,
-        **kwargs: Any,  # noqa: ANN401 - passed through to LangChain
-    ) -> Any:  # noqa: ANN401 - a Runnable
+        **kwargs: Any,
+    ) -> Any:
         """Structured output Ollama enforces (``format`` = the JSON schema), then checked.
 
         Args:

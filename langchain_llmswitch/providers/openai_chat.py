@@ -119,7 +119,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -129,7 +129,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             payload = self._get_request_payload(messages, stop=stop, **kwargs)
@@ -172,7 +172,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         yield from guard_stream(
             super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -186,7 +186,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         async for chunk in aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -202,7 +202,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         input_: LanguageModelInput,
         *,
         stop: list[str] | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> dict[str, Any]:
         if isinstance(kwargs.get("extra_body"), dict) and self.extra_body:
             kwargs["extra_body"] = {**self.extra_body, **kwargs["extra_body"]}
@@ -211,13 +211,13 @@ class SwitchChatOpenAI(ChatOpenAI):
 
     def with_structured_output(
         self,
-        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        schema: Any = None,
         *,
         method: Literal["function_calling", "json_mode", "json_schema"] = "json_schema",
         include_raw: bool = False,
         strict: bool | None = None,
-        **kwargs: Any,  # noqa: ANN401 - passed through to LangChain
-    ) -> Any:  # noqa: ANN401 - a Runnable
+        **kwargs: Any,
+    ) -> Any:
         """Structured output the server enforces (JSON schema by default), then checked.
 
         Args:
@@ -252,7 +252,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             bound, json_schema, validate, include_raw=include_raw, retries=retries
         )
 
-    def _compact_on_llamacpp(self, bound: Any, json_schema: dict[str, Any]) -> Any:  # noqa: ANN401 - Runnables
+    def _compact_on_llamacpp(self, bound: Any, json_schema: dict[str, Any]) -> Any:
         """Send llama.cpp a grammar for compact JSON in place of ``response_format``.
 
         llama.cpp's own conversion of a schema allows a newline and 20 spaces around every
@@ -296,7 +296,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         def owners() -> list[str]:
             return [model.owned_by for model in self._served_models()]
 
-        def route(_: Any) -> Any:  # noqa: ANN401 - the input; a Runnable
+        def route(_: Any) -> Any:
             base_url = str(self.openai_api_base)
             llamacpp = spec.llamacpp_server or server_info.serves_llamacpp(base_url, owners)
             return compact if llamacpp else bound

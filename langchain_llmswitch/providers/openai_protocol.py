@@ -94,7 +94,7 @@ def _api_key(endpoint: Endpoint) -> str:
     return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
 
 
-def _async_client(endpoint: Endpoint) -> Any:  # noqa: ANN401 - an httpx.AsyncClient
+def _async_client(endpoint: Endpoint) -> Any:
     """The async HTTP client: connections per event loop (`transport.loop_local_async_client`)."""
     from langchain_llmswitch.reliability.transport import loop_local_async_client  # noqa: PLC0415 - httpx
 

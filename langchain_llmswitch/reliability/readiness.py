@@ -142,7 +142,7 @@ def wait_for(endpoint: Endpoint, timeout: float) -> Probe:
 def wait_until_ready(
     capability: Capability = "chat",
     timeout: float = 60.0,
-    **overrides: Any,  # noqa: ANN401 - the factory's keywords
+    **overrides: Any,
 ) -> Endpoint:
     """Wait until the configured server of a capability is ready to answer.
 

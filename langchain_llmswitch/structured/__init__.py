@@ -71,7 +71,7 @@ class Constraint:
     kind: Kind
     value: Any
 
-    def check(self, text: str) -> Any:  # noqa: ANN401 - JSON or text
+    def check(self, text: str) -> Any:
         """Validate the model's text; return the value (parsed JSON for ``json``).
 
         Raises:
@@ -100,7 +100,7 @@ class Constraint:
         return text  # a grammar is enforced by the server; nothing to re-check here
 
 
-def _type_ok(value: Any, expected: str) -> bool:  # noqa: ANN401 - JSON
+def _type_ok(value: Any, expected: str) -> bool:
     checks: dict[str, Callable[[Any], bool]] = {
         "object": lambda v: isinstance(v, dict),
         "array": lambda v: isinstance(v, list),
@@ -114,7 +114,7 @@ def _type_ok(value: Any, expected: str) -> bool:  # noqa: ANN401 - JSON
 
 
 def check_json_schema(  # noqa: PLR0912 - one flat walk over the JSON-schema keywords
-    value: Any,  # noqa: ANN401 - JSON
+    value: Any,
     schema: Mapping[str, Any],
     path: str = "$",
     defs: Mapping[str, Any] | None = None,
@@ -338,13 +338,13 @@ def _describe(fields: Mapping[str, Any]) -> list[str]:
 
 
 def constrained(
-    model: Any,  # noqa: ANN401 - a chat model from this package
+    model: Any,
     *,
     regex: str | None = None,
     choice: Sequence[str] | None = None,
     grammar: str | None = None,
     retries: int = 0,
-) -> Any:  # noqa: ANN401 - a Runnable[LanguageModelInput, str]
+) -> Any:
     """Return a runnable whose output the server constrains to a regex, a choice or a grammar.
 
     Exactly one of ``regex``, ``choice`` and ``grammar`` is given. The server enforces the
@@ -416,18 +416,18 @@ def as_mismatch(error: Exception) -> StructuredOutputError | None:
     return None
 
 
-def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:  # noqa: ANN401
+def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415 - heavy
 
     wrapped = _spelling(provider) == "ollama_format"
 
-    def text_of(message: Any) -> str:  # noqa: ANN401
+    def text_of(message: Any) -> str:
         text = _raw_text(message)
         if wrapped:
             text = unwrap_ollama(constraint, text)
         return str(text)
 
-    def run(value: Any) -> Any:  # noqa: ANN401
+    def run(value: Any) -> Any:
         for attempt in range(retries + 1):
             try:
                 message = bound.invoke(value)
@@ -445,7 +445,7 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
                     raise
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
-    async def arun(value: Any) -> Any:  # noqa: ANN401
+    async def arun(value: Any) -> Any:
         for attempt in range(retries + 1):
             try:
                 message = await bound.ainvoke(value)
@@ -466,7 +466,7 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
     return RunnableLambda(run, afunc=arun, name=f"constrained_{constraint.kind}")
 
 
-def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]:  # noqa: ANN401
+def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]:
     """Turn any schema form into (the JSON schema to send, a validator of the parsed JSON).
 
     The JSON schema itself is sent (never a pydantic class): the OpenAI SDK's ``parse``
@@ -497,7 +497,7 @@ def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]: 
     return converted, adapter.validate_python
 
 
-def _raw_text(message: Any) -> str:  # noqa: ANN401 - an AIMessage or None
+def _raw_text(message: Any) -> str:
     if message is None:
         return ""
     content = getattr(message, "content", message)
@@ -520,13 +520,13 @@ def _json_problems(text: str) -> list[str]:
 
 
 def validated_structured_output(
-    bound: Any,  # noqa: ANN401 - runnable from with_structured_output(..., include_raw=True)
+    bound: Any,
     json_schema: dict[str, Any],
     validate: Callable[[Any], Any],
     *,
     include_raw: bool,
     retries: int,
-) -> Any:  # noqa: ANN401 - a Runnable
+) -> Any:
     """Wrap LangChain's structured output so that a mismatch is an error with the raw text.
 
     Args:
@@ -572,14 +572,14 @@ def validated_structured_output(
         failure = StructuredOutputError("; ".join(problems), text)
         return {"raw": raw, "parsed": None, "parsing_error": failure}
 
-    def finish(result: dict[str, Any]) -> Any:  # noqa: ANN401
+    def finish(result: dict[str, Any]) -> Any:
         if include_raw:
             return result
         if result["parsing_error"] is not None:
             raise result["parsing_error"]
         return result["parsed"]
 
-    def run(value: Any) -> Any:  # noqa: ANN401
+    def run(value: Any) -> Any:
         result: dict[str, Any] = {}
         for _ in range(retries + 1):
             try:
@@ -593,7 +593,7 @@ def validated_structured_output(
                 break
         return finish(result)
 
-    async def arun(value: Any) -> Any:  # noqa: ANN401
+    async def arun(value: Any) -> Any:
         result: dict[str, Any] = {}
         for _ in range(retries + 1):
             try:

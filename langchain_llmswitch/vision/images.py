@@ -193,7 +193,7 @@ def _is_pillow_image(value: object) -> bool:
     return module is not None and isinstance(value, module.Image)
 
 
-def _from_pillow(image: Any, max_bytes: int) -> ImageData:  # noqa: ANN401 - PIL.Image.Image
+def _from_pillow(image: Any, max_bytes: int) -> ImageData:
     buffer = io.BytesIO()
     try:
         image.save(buffer, format="PNG")
@@ -383,7 +383,7 @@ def image_message(
     text: str,
     images: ImageSource | Sequence[ImageSource],
     *,
-    model: BaseChatModel | Any | None = None,  # noqa: ANN401 - or a Runnable binding one
+    model: BaseChatModel | Any | None = None,
     provider: str | None = None,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     timeout: float = DEFAULT_FETCH_TIMEOUT,
@@ -503,7 +503,7 @@ class _Target:
     api_key: str
 
 
-def _target_of(target: BaseChatModel | Endpoint | Any | None) -> _Target:  # noqa: ANN401
+def _target_of(target: BaseChatModel | Endpoint | Any | None) -> _Target:
 
     model: Any
     if target is None:
@@ -614,7 +614,7 @@ _PROBES: dict[VisionProbe, Callable[[_Target, float], bool | None]] = {
 
 
 def check_vision(
-    target: BaseChatModel | Endpoint | Any | None = None,  # noqa: ANN401 - or a binding
+    target: BaseChatModel | Endpoint | Any | None = None,
     *,
     timeout: float = _CHECK_TIMEOUT,
 ) -> bool:

@@ -86,7 +86,7 @@ def _png(width: int, height: int, stride: int, channels: int, pixels: bytes) -> 
     )
 
 
-def _pdfium() -> Any:  # noqa: ANN401 - the pypdfium2 module
+def _pdfium() -> Any:
     try:
         import pypdfium2  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: PLC0415
     except ModuleNotFoundError as error:
@@ -194,7 +194,7 @@ def document_images(
 def _message(
     sources: ImageSource | Sequence[ImageSource],
     prompt: str,
-    model: Any,  # noqa: ANN401 - a chat model or a Runnable binding one
+    model: Any,
     *,
     pages: int | Sequence[int],
     dpi: int,
@@ -210,7 +210,7 @@ def _message(
     )
 
 
-def _vision_model(model: BaseChatModel | None) -> Any:  # noqa: ANN401
+def _vision_model(model: BaseChatModel | None) -> Any:
     if model is not None:
         return model
 
@@ -259,7 +259,7 @@ def ocr_text(
 
 def ocr_fields(
     sources: ImageSource | Sequence[ImageSource],
-    schema: Any,  # noqa: ANN401 - a pydantic class, a TypedDict or a JSON schema
+    schema: Any,
     *,
     model: BaseChatModel | None = None,
     prompt: str = DEFAULT_FIELDS_PROMPT,
@@ -268,7 +268,7 @@ def ocr_fields(
     include_raw: bool = False,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     timeout: float = DEFAULT_FETCH_TIMEOUT,
-) -> Any:  # noqa: ANN401 - an instance of the schema
+) -> Any:
     """Extract fields from images or PDF pages into a schema (structured output, checked).
 
     Args:
