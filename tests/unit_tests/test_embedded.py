@@ -153,7 +153,9 @@ def test_config_says_where_the_provider_came_from(capsys: pytest.CaptureFixture[
 # --------------------------------------------------------------------------- built lazily
 
 
-def _fake_state(role: embedded_server.Role, port: int, pid: int | None = None) -> Any:
+def _fake_state(
+    role: embedded_server.Role, port: int, pid: int | None = None
+) -> embedded_server.ServerState:
     pid = pid or os.getpid()
     return embedded_server.ServerState(
         role=role,

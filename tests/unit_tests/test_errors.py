@@ -21,6 +21,7 @@ from langchain_llmswitch import (
     load_settings,
     resolve_endpoint,
 )
+from langchain_llmswitch.providers.base import Capability
 
 BASE = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m"}
 
@@ -131,7 +132,7 @@ def test_bad_input_is_explained(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     joined = " ".join(expected)
-    capability = (
+    capability: Capability = (
         "embeddings" if "embeddings" in joined else "vision" if "vision" in joined else "chat"
     )
     with pytest.raises(ConfigurationError) as caught:

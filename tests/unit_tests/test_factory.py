@@ -31,17 +31,17 @@ def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
     chat = get_chat_model()
     vision = get_vision_model()
     assert isinstance(chat, ChatOpenAI)
-    assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"  # type: ignore[attr-defined]
-    assert chat.openai_api_base == "http://vllm:8000/v1"  # type: ignore[attr-defined]
+    assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"
+    assert chat.openai_api_base == "http://vllm:8000/v1"
     assert isinstance(vision, ChatOllama)
-    assert vision.model == "llava:7b"  # type: ignore[attr-defined]
-    assert vision.base_url == "http://ollama:11434"  # type: ignore[attr-defined]
+    assert vision.model == "llava:7b"
+    assert vision.base_url == "http://ollama:11434"
     # ... and back, by environment only
     monkeypatch.setenv("LLM_PROVIDER", "ollama")
     monkeypatch.setenv("OLLAMA_MODEL", "llama3.1:8b")
     back = get_chat_model()
     assert isinstance(back, ChatOllama)
-    assert back.model == "llama3.1:8b"  # type: ignore[attr-defined]
+    assert back.model == "llama3.1:8b"
 
 
 @pytest.mark.parametrize(
