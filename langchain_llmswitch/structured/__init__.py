@@ -1,20 +1,12 @@
 """Structured output and constrained decoding that the server really enforces, then checks.
 
-Each backend spells constraints differently:
-
-- JSON schema: vllm and openai (llama.cpp) ``response_format`` json_schema; ollama ``format``.
-- regex: vllm ``structured_outputs.regex``; llama.cpp ``grammar`` (the regex as GBNF);
-  ollama ``format`` = ``{"value": string with an anchored "pattern"}`` (inside a JSON
-  string: newlines cannot be enforced).
-- choice: vllm ``structured_outputs.choice``; llama.cpp ``grammar`` (an alternation);
-  ollama ``format`` = ``{"value": string "enum"}``.
-- grammar: vllm ``structured_outputs.grammar``; llama.cpp ``grammar``; ollama cannot
-  (`CapabilityError`, before any request).
-
-vLLM 0.12+ silently ignores the removed ``guided_*`` fields (HTTP 200, unconstrained
-output); `translate_legacy` rewrites them for the server in use, with one warning.
-Whatever the server did, the result is checked (schema, regex, choice) and a mismatch
-raises `StructuredOutputError` carrying the raw text, never a silently wrong value.
+`constrained` binds a regex, a choice or a grammar (and ``with_structured_output`` a JSON
+schema) in the spelling the provider's spec names (`ProviderSpec.constraints`): Ollama's
+``format`` (regex and choice wrapped in a JSON string; no grammar: `CapabilityError`
+before any request), vLLM's ``structured_outputs``, or a llama.cpp GBNF ``grammar``.
+`translate_legacy` rewrites the ``guided_*`` fields current vLLM ignores (HTTP 200,
+unconstrained) for the server in use, with one warning. Whatever the server did, the
+result is checked, and a mismatch raises `StructuredOutputError` with the raw text.
 
 Example:
     >>> from langchain_llmswitch import get_chat_model

@@ -1,22 +1,14 @@
 """Image messages every provider accepts, and whether a model can read images at all.
 
-- `image_message` builds one ``HumanMessage`` (text + one or several images) from file
-  paths, bytes, Pillow images, ``data:`` URLs or http(s) URLs, in the form the target
-  provider accepts: OpenAI ``image_url`` blocks with ``data:`` URLs. vLLM and
-  OpenAI-compatible servers fetch http(s) URLs themselves, so those are passed on;
-  ChatOllama sends only inline base64 (langchain-ollama 1.1.0 takes an URL's text as the
-  base64: the ollama client refuses it, or sends garbage), so for Ollama they are fetched
-  here and inlined.
-  Every image is checked (readable, PNG/JPEG/GIF/WebP/BMP by its magic bytes, at most
-  ``max_bytes``) before any request: a bad one raises `ImageError`.
-- `check_vision` asks the server whether a model reads images (Ollama ``/api/show``
-  capabilities; a vLLM ``/tokenize`` probe with a 1x1 image, which generates nothing;
-  ``input_modalities`` in ``/v1/models`` where the server lists them, as llama.cpp does)
-  and raises `CapabilityError` when it does not.
-- The models `get_vision_model` returns turn the servers' "no images here" answers into
-  `CapabilityError` at call time too (vLLM: HTTP 400 "... is not a multimodal model";
-  llama.cpp: HTTP 500 "image input is not supported"; Ollama: "this model is missing data
-  required for image input"), and vLLM's per-prompt image limit likewise.
+- `image_message` builds one ``HumanMessage`` (text and images from paths, bytes, Pillow
+  images, ``data:`` or http(s) URLs) as OpenAI ``image_url`` blocks. OpenAI-protocol
+  servers fetch http(s) URLs themselves; Ollama's API takes none, so for it they are
+  fetched here and inlined. Every image is checked (readable, PNG/JPEG/GIF/WebP/BMP by
+  its magic bytes, at most ``max_bytes``) before any request, else `ImageError`.
+- `check_vision` asks the server, as its spec says (`ProviderSpec.vision_probe`), whether
+  the model reads images, and raises `CapabilityError` when it does not.
+- `capability_error_from` turns the servers' "no images here" answers (and vLLM's image
+  limit per prompt) into `CapabilityError` at call time.
 
 Example:
     >>> from langchain_llmswitch.vision.images import image_message
