@@ -1,14 +1,18 @@
 """The shape of the package: no import cycle, lazy imports only where the target is heavy,
-and no provider name compared outside ``providers/`` (the provider spec says what differs).
+no provider name compared outside ``providers/`` (the provider spec says what differs),
+and the module paths the docs show still importable after the move into subpackages.
 
-Read from the source (ast), so nothing here imports a module to inspect it.
+The graph is read from the source (ast): nothing is imported to inspect it.
 """
 
 from __future__ import annotations
 
 import ast
 import graphlib
+import importlib
 from pathlib import Path
+
+import pytest
 
 import langchain_llmswitch
 
@@ -125,3 +129,19 @@ def test_no_provider_name_is_compared_outside_providers() -> None:
             ):
                 found.append(f"{name}: {ast.unparse(node)[:60]}")
     assert found == []
+
+
+OLD_PATHS = {
+    "langchain_llmswitch.images": "langchain_llmswitch.vision.images",
+    "langchain_llmswitch.ocr": "langchain_llmswitch.vision.ocr",
+    "langchain_llmswitch.readiness": "langchain_llmswitch.reliability.readiness",
+    "langchain_llmswitch.bench_overhead": "langchain_llmswitch.bench.overhead",
+}
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(OLD_PATHS.items()))
+def test_the_import_paths_the_docs_show_keep_working(old: str, new: str) -> None:
+    before, after = importlib.import_module(old), importlib.import_module(new)
+    assert before.__all__ == after.__all__
+    for name in after.__all__:
+        assert getattr(before, name) is getattr(after, name)
