@@ -29,8 +29,10 @@ venv-embedded: $(VENV)/.embedded
 ## integration tests replayed from the recorded cassettes.
 test: test-unit test-replay
 
+## Line coverage of the unit tests, with the floor of pyproject.toml ([tool.coverage]).
 test-unit: venv
-	$(PYTEST) tests/unit_tests --disable-socket --allow-unix-socket
+	$(PY) -m coverage run -m pytest tests/unit_tests --disable-socket --allow-unix-socket
+	$(PY) -m coverage report
 
 test-replay: venv
 	$(PYTEST) tests/integration_tests --record-mode=none -m "not live"

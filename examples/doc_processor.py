@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_llmswitch import get_chat_model, get_vision_model, resolve_endpoint
-from langchain_llmswitch.images import ImageSource
-from langchain_llmswitch.ocr import ocr_text
+from langchain_llmswitch.vision.images import ImageSource
+from langchain_llmswitch.vision.ocr import ocr_text
 
 SUMMARY_SYSTEM = (
     "The text below was read from a scanned document by OCR and may contain errors. "

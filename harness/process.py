@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from langchain_llmswitch.processes import (
+from langchain_llmswitch.embedded.processes import (
     POLL_INTERVAL,
     TERM_GRACE,
     exited,

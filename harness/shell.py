@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from langchain_llmswitch.processes import tail
+from langchain_llmswitch.embedded.processes import tail
 
 __all__ = ["BuildError", "clean_env", "log", "run_logged"]
 

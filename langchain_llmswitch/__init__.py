@@ -20,6 +20,7 @@ from langchain_llmswitch.errors import (
     CapabilityError,
     ConfigurationError,
     EmbeddingSpaceError,
+    ImageError,
     LLMSwitchError,
     MissingDependencyError,
     ProviderUnavailableError,
@@ -28,10 +29,10 @@ from langchain_llmswitch.factory import (
     get_chat_model,
     get_embeddings,
     get_vision_model,
-    resolve_endpoint,
 )
-from langchain_llmswitch.images import ImageError, check_vision, image_message
 from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.resolution import resolve_endpoint
+from langchain_llmswitch.vision.images import check_vision, image_message
 
 if TYPE_CHECKING:
     from langchain_llmswitch.embedding_space import (
@@ -50,7 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - any public name
+def __getattr__(name: str) -> Any:
     """Import the public names of heavier modules on first use."""
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)

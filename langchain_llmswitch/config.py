@@ -34,7 +34,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from langchain_llmswitch.errors import ConfigurationError
+from langchain_llmswitch.errors import ConfigurationError, did_you_mean
 from langchain_llmswitch.providers import normalise_provider_name
 
 __all__ = [
@@ -50,7 +50,7 @@ ENV_FILE_VARIABLE = "LLMSWITCH_ENV_FILE"
 """Points at the dotenv file to read instead of ``./.env``."""
 
 
-def _env(*names: str) -> Any:  # noqa: ANN401 - pydantic's json_schema_extra is untyped
+def _env(*names: str) -> Any:
     """Attach the environment variable names of a field, in precedence order."""
     return {"env": list(names)}
 
@@ -423,7 +423,7 @@ class LLMSwitchSettings(BaseSettings):
         {"api_key", "vllm_api_key", "openai_api_key"}
     )
 
-    def __init__(self, **values: Any) -> None:  # noqa: ANN401 - pydantic passes any value
+    def __init__(self, **values: Any) -> None:
         """Build the settings; keywords win over the environment.
 
         Args:
@@ -567,7 +567,7 @@ def _translate(error: ValidationError, keywords: Mapping[str, Any]) -> Configura
     return ConfigurationError("Invalid configuration: " + "; ".join(lines), setting=first_setting)
 
 
-def load_settings(**keywords: Any) -> LLMSwitchSettings:  # noqa: ANN401 - any setting value
+def load_settings(**keywords: Any) -> LLMSwitchSettings:
     """Build the settings from keywords, the environment and ``.env``.
 
     Args:
@@ -584,8 +584,6 @@ def load_settings(**keywords: Any) -> LLMSwitchSettings:  # noqa: ANN401 - any s
         >>> load_settings(provider="ollama", temperature=0.2).temperature
         0.2
     """
-    from langchain_llmswitch.errors import did_you_mean  # noqa: PLC0415 - tiny, avoids cycle
-
     fields = LLMSwitchSettings.model_fields
     for key in keywords:
         if key not in fields:

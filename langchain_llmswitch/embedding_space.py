@@ -37,6 +37,8 @@ from typing import Any
 from langchain_core.embeddings import Embeddings  # cheap: no model or HTTP stack
 
 from langchain_llmswitch.errors import ConfigurationError, EmbeddingSpaceError
+from langchain_llmswitch.factory import get_embeddings
+from langchain_llmswitch.resolution import resolve_endpoint
 
 __all__ = [
     "EmbeddingSpace",
@@ -267,7 +269,7 @@ class SpaceGuardedEmbeddings(Embeddings):
 
 def configured_space(
     embeddings: Embeddings | None = None,
-    **overrides: Any,  # noqa: ANN401 - any setting value
+    **overrides: Any,
 ) -> EmbeddingSpace:
     """Return the space of the configured embeddings, measuring its dimension (one request).
 
@@ -287,8 +289,6 @@ def configured_space(
         >>> space.label  # doctest: +SKIP
         'vllm/all-MiniLM-L6-v2 (384 dims)'
     """
-    from langchain_llmswitch.factory import get_embeddings, resolve_endpoint  # noqa: PLC0415
-
     endpoint = resolve_endpoint("embeddings", **overrides)
     model = embeddings if embeddings is not None else get_embeddings(**overrides)
     dimension = len(model.embed_query(DIMENSION_PROBE))
@@ -300,7 +300,7 @@ def guard_embeddings(
     *,
     collection: EmbeddingSpace | None = None,
     collection_name: str | None = None,
-    **overrides: Any,  # noqa: ANN401 - any setting value
+    **overrides: Any,
 ) -> SpaceGuardedEmbeddings:
     """Return the configured embeddings, guarded for a collection.
 
@@ -324,8 +324,6 @@ def guard_embeddings(
         >>> guarded = guard_embeddings()  # doctest: +SKIP
         >>> store = InMemoryVectorStore(guarded)  # doctest: +SKIP
     """
-    from langchain_llmswitch.factory import get_embeddings  # noqa: PLC0415
-
     model = embeddings if embeddings is not None else get_embeddings(**overrides)
     current = configured_space(model, **overrides)
     return SpaceGuardedEmbeddings(

@@ -1,9 +1,21 @@
-"""The one error hierarchy of the package.
+"""The one error hierarchy of the package: every exception class it defines lives here.
 
 Every error the package raises on purpose is an `LLMSwitchError`. Each child also
 inherits from the built-in exception a caller would naturally catch (`ValueError`
 for bad configuration, `ImportError` for a missing package), so existing
-`except ValueError:` code keeps working.
+`except ValueError:` code keeps working::
+
+    LLMSwitchError (Exception)
+    ├── ConfigurationError (ValueError)        a setting is bad or missing
+    │   └── ModelNotFoundError                 the server does not serve the model
+    ├── MissingDependencyError (ImportError)   a provider's package is not installed
+    │   └── PdfRendererMissingError            a PDF, and no pypdfium2
+    ├── CapabilityError                        the model cannot do it (e.g. images)
+    ├── ImageError (ValueError)                an image cannot be sent
+    ├── StructuredOutputError (ValueError)     output does not match the constraint
+    ├── ProviderUnavailableError (ConnectionError)  unreachable or not ready
+    │   └── StreamInterruptedError             a stream broke before it completed
+    └── EmbeddingSpaceError (ValueError)       vectors of two embedding spaces met
 
 Example:
     >>> from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
@@ -20,10 +32,14 @@ __all__ = [
     "CapabilityError",
     "ConfigurationError",
     "EmbeddingSpaceError",
+    "ImageError",
     "LLMSwitchError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "PdfRendererMissingError",
     "ProviderUnavailableError",
+    "StreamInterruptedError",
+    "StructuredOutputError",
     "did_you_mean",
 ]
 
@@ -80,6 +96,19 @@ class MissingDependencyError(LLMSwitchError, ImportError):
         self.package = package
 
 
+class PdfRendererMissingError(MissingDependencyError):
+    """A PDF was given but no page renderer (``pypdfium2``) is installed."""
+
+    def __init__(self) -> None:
+        """Build the error with the pip command that fixes it."""
+        msg = (
+            "Reading a PDF needs a page renderer, and the package 'pypdfium2' is not installed. "
+            "Install it with: pip install pypdfium2 (or pass the pages as images)."
+        )
+        ImportError.__init__(self, msg, name="pypdfium2")
+        self.package = "pypdfium2"
+
+
 class ModelNotFoundError(ConfigurationError):
     """The server does not serve the configured model (vLLM's 404 "model does not exist").
 
@@ -102,8 +131,53 @@ class CapabilityError(LLMSwitchError):
     """A model or server was asked for something it cannot do (e.g. vision of a text model)."""
 
 
+class ImageError(LLMSwitchError, ValueError):
+    """An image cannot be sent: unreadable, not an image, too large, or not fetchable.
+
+    Raised before any request reaches the model.
+
+    Attributes:
+        source: A short description of the image at fault (path, URL or byte count).
+    """
+
+    def __init__(self, message: str, *, source: str) -> None:
+        """Build the error.
+
+        Args:
+            message: The full, actionable message.
+            source: A short description of the image at fault.
+        """
+        super().__init__(message)
+        self.source = source
+
+
+class StructuredOutputError(LLMSwitchError, ValueError):
+    """The model's output does not satisfy the requested schema, regex or choice.
+
+    Attributes:
+        raw: The text the model produced.
+        reason: What did not match.
+    """
+
+    def __init__(self, reason: str, raw: str) -> None:
+        """Build the error.
+
+        Args:
+            reason: What did not match.
+            raw: The text the model produced.
+        """
+        shown = raw if len(raw) <= 300 else raw[:300] + "..."  # noqa: PLR2004
+        super().__init__(f"structured output does not match: {reason}. Raw output: {shown!r}")
+        self.raw = raw
+        self.reason = reason
+
+
 class ProviderUnavailableError(LLMSwitchError, ConnectionError):
     """A server could not be reached, or did not become ready in time."""
+
+
+class StreamInterruptedError(ProviderUnavailableError):
+    """A stream ended or broke before the server said it was complete."""
 
 
 class EmbeddingSpaceError(LLMSwitchError, ValueError):

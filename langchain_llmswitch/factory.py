@@ -12,11 +12,19 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch import server_info
 from langchain_llmswitch.errors import ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
-from langchain_llmswitch.resolution import resolve, resolve_chain
+from langchain_llmswitch.reliability import readiness
+from langchain_llmswitch.resolution import (
+    KEYWORD_ALIASES,
+    resolve_chain,
+    resolve_endpoint,
+    settings_for,
+)
+from langchain_llmswitch.server_info import warn_if_context_too_small
+from langchain_llmswitch.vision import images
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -33,77 +41,28 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-KEYWORD_ALIASES: dict[str, str] = {
-    "num_predict": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "repeat_penalty": "repetition_penalty",
-    "request_timeout": "timeout",
-    "host": "base_url",
-}
-"""Provider-native keyword spellings accepted by the factories, mapped to ours."""
-
-_CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
-    "chat": {},
-    "embeddings": {
-        "provider": "embeddings_provider",
-        "model": "embeddings_model",
-        "base_url": "embeddings_base_url",
-        "batch_size": "embeddings_batch_size",
-        "concurrency": "embeddings_concurrency",
-    },
-    "vision": {
-        "provider": "vision_provider",
-        "model": "vision_model",
-        "base_url": "vision_base_url",
-    },
-}
-
-
-def _settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitchSettings:
-    renamed: dict[str, Any] = {}
-    for key, value in overrides.items():
-        name = KEYWORD_ALIASES.get(key, key)
-        name = _CAPABILITY_KEYWORDS[capability].get(name, name)
-        renamed[name] = value
-    return load_settings(**renamed)
-
-
-def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:  # noqa: ANN401
-    """Resolve what a factory would use, without building anything.
-
-    Args:
-        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
-        **overrides: The same keywords the factory takes.
-
-    Returns:
-        The endpoint (provider, URL, model, parameters and where each came from).
-
-    Example:
-        >>> resolve_endpoint("embeddings", provider="ollama", model="nomic-embed-text").base_url
-        'http://localhost:11434'
-    """
-    return resolve(_settings_for(capability, overrides), capability)
-
 
 @lru_cache(maxsize=64)
-def _build(kind: str, endpoint: Endpoint) -> Any:  # noqa: ANN401 - a LangChain object
+def _build(kind: str, endpoint: Endpoint) -> Any:
     spec = PROVIDERS[endpoint.provider]
     if kind == "embeddings":
         return spec.build_embeddings(endpoint)
     model = spec.build_chat(endpoint)
     if endpoint.sampling.num_ctx is not None and spec.parameters["num_ctx"].where == "server":
-        from langchain_llmswitch.server_info import warn_if_context_too_small  # noqa: PLC0415
-
         warn_if_context_too_small(endpoint)
     return model
 
 
 def clear_cache() -> None:
-    """Forget every built object and every server answer (new HTTP clients on the next call)."""
-    from langchain_llmswitch import server_info  # noqa: PLC0415 - as the other uses here
+    """Forget every built object and every server answer (new HTTP clients on the next call).
 
+    The one place that clears them all: built models, discovered models, servers found
+    ready, model listings and the llama.cpp probe (`server_info.forget`), and the answers
+    of `check_vision` (`images.clear_checks`).
+    """
     _build.cache_clear()
     server_info.forget()
+    images.clear_checks()
     _discovered.clear()
     _ready.clear()
 
@@ -117,8 +76,6 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
 
     Runs when models are built, never when settings resolve.
     """
-    from langchain_llmswitch import readiness  # noqa: PLC0415 - only when a server is asked
-
     chain = [PROVIDERS[endpoint.provider].prepared(endpoint) for endpoint in chain]
     if wait_ready and chain[0] not in _ready:
         try:
@@ -138,10 +95,11 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
     return prepared
 
 
-def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
-    from langchain_llmswitch.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
+def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:
+    # langchain-core's model classes (~90 ms), not wanted by `import langchain_llmswitch`.
+    from langchain_llmswitch.reliability.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
 
-    settings = _settings_for(kind, overrides)
+    settings = settings_for(kind, overrides)
     chain = _prepared(resolve_chain(settings, kind), settings.wait_ready)
     built = [_build(kind, endpoint).model_copy() for endpoint in chain]
     if len(built) == 1:
@@ -152,7 +110,7 @@ def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:  # noqa: ANN401
     return FallbackChatModel(models=built, providers=providers)
 
 
-def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+def get_chat_model(**overrides: Any) -> BaseChatModel:
     """Return the chat model the configuration names.
 
     Args:
@@ -179,7 +137,7 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any set
     return model
 
 
-def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any setting value
+def get_vision_model(**overrides: Any) -> BaseChatModel:
     """Return the chat model that reads images, on its own provider, URL and model.
 
     ``VISION_PROVIDER`` (legacy ``OCR_PROVIDER``), ``VISION_MODEL`` (legacy
@@ -190,7 +148,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
     Args:
         **overrides: As `get_chat_model`; ``provider``, ``model`` and ``base_url`` set the
             vision ones. ``check=True`` also asks the server whether the model reads
-            images (`langchain_llmswitch.images.check_vision`, cached; a server that cannot
+            images (`langchain_llmswitch.vision.images.check_vision`, cached; a server that cannot
             be asked is logged, never an error).
 
     Returns:
@@ -204,8 +162,6 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
         >>> vision.model
         'llava:7b'
     """
-    from langchain_llmswitch import images  # noqa: PLC0415 - only the vision factory needs it
-
     check = bool(overrides.pop("check", False))
     model: BaseChatModel = _chain("vision", overrides)
     if check:
@@ -213,7 +169,7 @@ def get_vision_model(**overrides: Any) -> BaseChatModel:  # noqa: ANN401 - any s
     return model
 
 
-def get_embeddings(**overrides: Any) -> Embeddings:  # noqa: ANN401 - any setting value
+def get_embeddings(**overrides: Any) -> Embeddings:
     """Return the embeddings the configuration names.
 
     Args:

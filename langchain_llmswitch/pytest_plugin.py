@@ -70,22 +70,22 @@ def llmswitch_provider(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def llmswitch_chat_model(llmswitch_provider: str) -> Any:  # noqa: ANN401 - a chat model
+def llmswitch_chat_model(llmswitch_provider: str) -> Any:
     """The chat model the configuration names, for the provider of this run."""
-    from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - keep plugin import cheap
+    from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - pydantic-settings: not on every pytest run
 
     return get_chat_model(provider=llmswitch_provider or None)
 
 
 @pytest.fixture
-def llmswitch_embeddings(llmswitch_provider: str) -> Any:  # noqa: ANN401 - embeddings
+def llmswitch_embeddings(llmswitch_provider: str) -> Any:
     """The embeddings the configuration names, for the provider of this run."""
     from langchain_llmswitch import get_embeddings  # noqa: PLC0415
 
     return get_embeddings(provider=llmswitch_provider or None)
 
 
-def scrub_request(request: Any) -> Any:  # noqa: ANN401 - a vcrpy request
+def scrub_request(request: Any) -> Any:
     """Drop every request header but content-type; record one placeholder host."""
     request.headers = {k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS}
     path_start = request.uri.find("/", request.uri.find("//") + 2)
@@ -111,8 +111,8 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def _json_body(first: Any, second: Any) -> None:  # noqa: ANN401 - vcrpy requests
-    def load(body: Any) -> Any:  # noqa: ANN401
+def _json_body(first: Any, second: Any) -> None:
+    def load(body: Any) -> Any:
         if not body:
             return None
         text = body.decode() if isinstance(body, bytes) else body
@@ -126,7 +126,7 @@ def _json_body(first: Any, second: Any) -> None:  # noqa: ANN401 - vcrpy request
         raise AssertionError(msg)
 
 
-def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ANN401, ARG001 - the hook's signature
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ARG001 - the hook's signature
     """Register the JSON body matcher with pytest-recording's vcr."""
     vcr.register_matcher("json_body", _json_body)
 

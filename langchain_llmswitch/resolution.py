@@ -24,10 +24,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from pydantic import SecretStr
 
-from langchain_llmswitch.config import LLMSwitchSettings, env_names
+from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
@@ -35,10 +36,13 @@ from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpe
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "KEYWORD_ALIASES",
     "chat_provider",
     "default_provider",
     "resolve",
     "resolve_chain",
+    "resolve_endpoint",
+    "settings_for",
 ]
 
 DEFAULT_TIMEOUT = 300.0
@@ -196,7 +200,7 @@ class _Resolver:
         names = " or ".join(_names(f) for f in candidates)
         msg = (
             f"No {self.capability} model is set for provider {spec.name!r}. Set {names} "
-            f"(or pass model=...). {_model_hint(spec)}"
+            f"(or pass model=...). {spec.model_hint}"
         )
         raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
 
@@ -224,12 +228,6 @@ def _chat_model(settings: LLMSwitchSettings, spec: ProviderSpec) -> str | None:
         if value is not None:
             return str(value)
     return None
-
-
-def _model_hint(spec: ProviderSpec) -> str:
-    if spec.name == "ollama":
-        return "Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`)."
-    return "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
 
 
 def _unserved(spec: ProviderSpec, capability: Capability) -> ConfigurationError:
@@ -360,3 +358,62 @@ def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[E
                 origins[key] = settings.origin(f"fallback_{key}")
         chain.append(dataclasses.replace(endpoint, origins=tuple(sorted(origins.items()))))
     return chain
+
+
+KEYWORD_ALIASES: dict[str, str] = {
+    "num_predict": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "repeat_penalty": "repetition_penalty",
+    "request_timeout": "timeout",
+    "host": "base_url",
+}
+"""Provider-native keyword spellings accepted by the factories, mapped to ours."""
+
+_CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
+    "chat": {},
+    "embeddings": {
+        "provider": "embeddings_provider",
+        "model": "embeddings_model",
+        "base_url": "embeddings_base_url",
+        "batch_size": "embeddings_batch_size",
+        "concurrency": "embeddings_concurrency",
+    },
+    "vision": {
+        "provider": "vision_provider",
+        "model": "vision_model",
+        "base_url": "vision_base_url",
+    },
+}
+
+
+def settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitchSettings:
+    """Load the settings with a factory's keywords (native spellings and per-capability names).
+
+    Args:
+        capability: The factory's capability; ``model=`` of `get_embeddings` sets
+            ``embeddings_model``, and so on.
+        overrides: The factory's keywords.
+    """
+    renamed: dict[str, Any] = {}
+    for key, value in overrides.items():
+        name = KEYWORD_ALIASES.get(key, key)
+        name = _CAPABILITY_KEYWORDS[capability].get(name, name)
+        renamed[name] = value
+    return load_settings(**renamed)
+
+
+def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:
+    """Resolve what a factory would use, without building anything.
+
+    Args:
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+        **overrides: The same keywords the factory takes.
+
+    Returns:
+        The endpoint (provider, URL, model, parameters and where each came from).
+
+    Example:
+        >>> resolve_endpoint("embeddings", provider="ollama", model="nomic-embed-text").base_url
+        'http://localhost:11434'
+    """
+    return resolve(settings_for(capability, overrides), capability)

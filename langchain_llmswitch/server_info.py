@@ -1,7 +1,9 @@
 """What a server says about itself: served models, their context length, which server it is.
 
-Used to check settings that only the server can apply (``num_ctx`` on vLLM and
-llama.cpp) and by ``llmswitch check``.
+The one reader of model listings (``GET /models``, Ollama's ``/api/tags``): readiness,
+``llmswitch check``, `check_vision`, the ``num_ctx`` check (a setting only vLLM and
+llama.cpp apply, at start) and the llama.cpp probe of `SwitchChatOpenAI` all parse
+them with `parse_models`. `forget` clears the answers kept here.
 
 Example:
     >>> parse_models({"data": [{"id": "m", "max_model_len": 2048}]})
@@ -13,16 +15,21 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Endpoint
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ServedModel",
     "fetch_models",
     "forget",
+    "get_listing",
     "parse_models",
     "serves_llamacpp",
     "warn_if_context_too_small",
@@ -40,13 +47,20 @@ class ServedModel:
     Attributes:
         id: The name a request must send.
         context_length: The server's context limit for it, where the server says.
+        owned_by: The ``owned_by`` of an OpenAI-style listing (llama.cpp: ``llamacpp``).
+        aliases: Other names the server accepts for it (llama.cpp's ``aliases``).
+        input_modalities: What it reads, where the server says (llama.cpp's
+            ``architecture.input_modalities``, e.g. ``["text", "image"]``); None: not said.
     """
 
     id: str
     context_length: int | None
+    owned_by: str = field(default="", compare=False, repr=False)
+    aliases: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    input_modalities: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
-def parse_models(payload: Any) -> list[ServedModel]:  # noqa: ANN401 - JSON
+def parse_models(payload: Any) -> list[ServedModel]:
     """Read an OpenAI-style ``/v1/models`` answer (vLLM, llama.cpp) or Ollama ``/api/tags``.
 
     Args:
@@ -69,7 +83,22 @@ def parse_models(payload: Any) -> list[ServedModel]:  # noqa: ANN401 - JSON
         meta = item.get("meta")
         if context is None and isinstance(meta, dict):
             context = meta.get("n_ctx") or meta.get("n_ctx_train")
-        models.append(ServedModel(str(name), int(context) if context else None))
+        architecture = item.get("architecture")
+        modalities = (
+            architecture.get("input_modalities") if isinstance(architecture, dict) else None
+        )
+        aliases = item.get("aliases")
+        models.append(
+            ServedModel(
+                str(name),
+                int(context) if context else None,
+                owned_by=str(item.get("owned_by") or ""),
+                aliases=tuple(map(str, aliases)) if isinstance(aliases, list) else (),
+                input_modalities=(
+                    tuple(map(str, modalities)) if isinstance(modalities, list) else None
+                ),
+            )
+        )
     return models
 
 
@@ -86,18 +115,30 @@ def fetch_models(endpoint: Endpoint, timeout: float = _PROBE_TIMEOUT) -> list[Se
     Raises:
         httpx.HTTPError: The server could not be reached or answered an error.
     """
-    import httpx  # noqa: PLC0415 - only when a server is asked
-
-    if endpoint.provider == "ollama":
-        url = f"{endpoint.base_url}/api/tags"
-        headers: dict[str, str] = {}
-    else:
-        url = f"{endpoint.base_url}/models"
+    spec = PROVIDERS[endpoint.provider]
+    key = None
+    if spec.protocol == "openai":
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else "EMPTY"
-        headers = {"Authorization": f"Bearer {key}"}
-    response = httpx.get(url, headers=headers, timeout=timeout)
+    response = get_listing(f"{endpoint.base_url}{spec.models_path}", key, timeout)
     response.raise_for_status()
     return parse_models(response.json())
+
+
+def get_listing(url: str, api_key: str | None, timeout: float = _PROBE_TIMEOUT) -> httpx.Response:
+    """``GET`` a model listing (``/v1/models``, ``/api/tags``); `parse_models` reads it.
+
+    Args:
+        url: The listing's URL.
+        api_key: The Bearer key (OpenAI protocol), or None to send no ``Authorization``.
+        timeout: Seconds to wait.
+
+    Raises:
+        httpx.HTTPError: The server could not be reached.
+    """
+    import httpx  # noqa: PLC0415 - only when a server is asked
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key is not None else {}
+    return httpx.get(url, headers=headers, timeout=timeout)
 
 
 @lru_cache(maxsize=64)

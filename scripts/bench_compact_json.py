@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the examples/ folder
 
-from mission_summary import SAMPLE_DEBRIEF, MissionAnalysis
-from mission_summary import SYSTEM as MISSION_SYSTEM
 from pydantic import BaseModel
-from rag_service import ANALYSIS_SYSTEM, QuestionAnalysis
 
+from examples.mission_summary import SAMPLE_DEBRIEF, MissionAnalysis
+from examples.mission_summary import SYSTEM as MISSION_SYSTEM
+from examples.rag_service import ANALYSIS_SYSTEM, QuestionAnalysis
 from langchain_llmswitch import get_chat_model
 
 Messages = list[tuple[str, str]]

@@ -9,6 +9,7 @@ sampling parameter reaches the server, and how to build the LangChain objects.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -26,15 +27,32 @@ __all__ = [
     "CAPABILITIES",
     "PARAMETERS",
     "Capability",
+    "ConstraintSpelling",
     "Endpoint",
     "Placement",
+    "Protocol",
     "ProviderSpec",
     "Sampling",
+    "VisionProbe",
     "import_provider_package",
 ]
 
 Capability = Literal["chat", "embeddings", "vision"]
 CAPABILITIES: tuple[Capability, ...] = ("chat", "embeddings", "vision")
+
+Protocol = Literal["openai", "ollama"]
+"""The wire protocol: OpenAI's ``/v1`` API (Bearer key), or Ollama's native ``/api``."""
+
+ConstraintSpelling = Literal["ollama_format", "structured_outputs", "gbnf_grammar"]
+"""How a server is told to enforce a regex, a choice or a grammar (a JSON schema goes in
+``response_format`` on every OpenAI-protocol server): Ollama's ``format`` (a JSON schema
+only, so regex and choice are wrapped in one), vLLM's ``structured_outputs`` in the
+request body, or a llama.cpp GBNF ``grammar``."""
+
+VisionProbe = Literal["ollama_show", "vllm_tokenize", "models_list"]
+"""How `check_vision` asks a server whether a model reads images: Ollama's ``/api/show``
+capabilities, a vLLM ``/tokenize`` request holding a 1x1 image, or
+``architecture.input_modalities`` in ``GET /models`` (llama.cpp; others do not say)."""
 
 PARAMETERS: tuple[str, ...] = (
     "temperature",
@@ -153,6 +171,20 @@ class ProviderSpec:
         prepare: Called when a model of an endpoint is about to be built (never when
             settings resolve): returns the endpoint to build, e.g. with the URL of a server
             it has just started (the embedded provider).
+        protocol: The wire protocol of the server (the bench's raw baseline speaks it;
+            server metadata is read with it).
+        health_path: A path of the server root that answers 200 only once the server is
+            ready (vLLM ``/health``), or None: then the model list alone tells.
+        models_path: The path, under ``base_url``, that lists the served models.
+        constraints: How regex, choice and grammar constraints are spelled for the server.
+        vision_probe: How the server is asked whether a model reads images.
+        model_hint: One sentence for messages about a missing or unknown model name.
+        native_chat_classes: LangChain chat classes (``module:attribute``) that talk this
+            provider's protocol when a model was not built by this package; a model of
+            such a class is taken to be for this provider (only when its module is
+            already imported: asking never imports a provider package).
+        llamacpp_server: Whether the server is always llama.cpp's ``llama-server`` (the
+            embedded provider); otherwise an OpenAI-compatible server is asked once.
     """
 
     name: str
@@ -175,6 +207,16 @@ class ProviderSpec:
     embeddings_kwargs: KwargsBuilder
     capabilities: tuple[Capability, ...] = CAPABILITIES
     prepare: Callable[[Endpoint], Endpoint] | None = None
+    protocol: Protocol = "openai"
+    health_path: str | None = None
+    models_path: str = "/models"
+    constraints: ConstraintSpelling = "gbnf_grammar"
+    vision_probe: VisionProbe = "models_list"
+    model_hint: str = (
+        "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
+    )
+    native_chat_classes: tuple[str, ...] = ()
+    llamacpp_server: bool = False
 
     def prepared(self, endpoint: Endpoint) -> Endpoint:
         """Return the endpoint to build (after `prepare`, when the provider has one).
@@ -183,6 +225,20 @@ class ProviderSpec:
             endpoint: The resolved endpoint.
         """
         return endpoint if self.prepare is None else self.prepare(endpoint)
+
+    def owns(self, model: object) -> bool:
+        """Whether a chat model not built by this package talks to this provider.
+
+        Args:
+            model: A LangChain chat model.
+        """
+        for target in self.native_chat_classes:
+            module_name, _, attribute = target.partition(":")
+            module = sys.modules.get(module_name)
+            cls = getattr(module, attribute, None) if module is not None else None
+            if isinstance(cls, type) and isinstance(model, cls):
+                return True
+        return False
 
     def load_chat_class(self) -> type[BaseChatModel]:
         """Import and return the chat class (raises `MissingDependencyError`)."""
@@ -208,7 +264,7 @@ class ProviderSpec:
         """
         return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
 
-    def _load(self, target: str) -> Any:  # noqa: ANN401 - a class
+    def _load(self, target: str) -> Any:
         import_provider_package(self.name, self.import_name, self.package)
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)

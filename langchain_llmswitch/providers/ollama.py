@@ -46,7 +46,7 @@ def base_url_from(field: str, url: str) -> str:  # noqa: ARG001 - same rule for 
 
 
 def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
-    from langchain_llmswitch.transport import async_transport, sync_transport  # noqa: PLC0415
+    from langchain_llmswitch.reliability.transport import async_transport, sync_transport  # noqa: PLC0415 - httpx
 
     return {
         "client_kwargs": {"timeout": endpoint.timeout},
@@ -120,4 +120,11 @@ SPEC = ProviderSpec(
     embeddings_class="langchain_llmswitch.providers.ollama_embeddings:SwitchOllamaEmbeddings",
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=embeddings_kwargs,
+    protocol="ollama",
+    health_path="/api/version",
+    models_path="/api/tags",
+    constraints="ollama_format",
+    vision_probe="ollama_show",
+    model_hint="Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`).",
+    native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
 )

@@ -23,10 +23,13 @@ from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from langchain_llmswitch import structured
-from langchain_llmswitch.errors import CapabilityError, ModelNotFoundError
-from langchain_llmswitch.fallback import StreamInterruptedError
-from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
-from langchain_llmswitch.images import capability_error_from
+from langchain_llmswitch.errors import (
+    CapabilityError,
+    ModelNotFoundError,
+    StreamInterruptedError,
+)
+from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
 
@@ -100,7 +103,7 @@ class SwitchChatOllama(ChatOllama):
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
         return super()._chat_params(messages, stop, **kwargs)
@@ -126,7 +129,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -137,7 +140,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             result = await super()._agenerate(
@@ -150,7 +153,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         yield from guard_stream(
             super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -164,7 +167,7 @@ class SwitchChatOllama(ChatOllama):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOllama's own signature
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         async for chunk in aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -176,12 +179,12 @@ class SwitchChatOllama(ChatOllama):
 
     def with_structured_output(
         self,
-        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        schema: Any = None,
         *,
         method: Literal["function_calling", "json_mode", "json_schema"] = "json_schema",
         include_raw: bool = False,
-        **kwargs: Any,  # noqa: ANN401 - passed through to LangChain
-    ) -> Any:  # noqa: ANN401 - a Runnable
+        **kwargs: Any,
+    ) -> Any:
         """Structured output Ollama enforces (``format`` = the JSON schema), then checked.
 
         Args:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from langchain_ollama import OllamaEmbeddings
 
-from langchain_llmswitch.guards import translated
 from langchain_llmswitch.providers.ollama_chat import ollama_error
+from langchain_llmswitch.reliability.guards import translated
 
 __all__ = ["SwitchOllamaEmbeddings"]
 

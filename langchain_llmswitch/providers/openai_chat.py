@@ -25,10 +25,12 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
-from langchain_llmswitch import structured
+from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.guards import aguard_stream, guard_stream, translated
-from langchain_llmswitch.images import capability_error_from
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.structured import gbnf
+from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -82,14 +84,15 @@ class SwitchChatOpenAI(ChatOpenAI):
         """
         return ChatOpenAI.lc_id()
 
-    def _served_models(self) -> list[Any]:
+    def _served_models(self) -> list[server_info.ServedModel]:
         """The server's ``GET /models`` through this model's own client: 2 s, no retries.
 
         Raises:
             openai.OpenAIError: The server could not be asked, or answered an error.
         """
         client = self.root_client.with_options(timeout=2.0, max_retries=0)
-        return list(client.models.list())
+        listed = [model.model_dump() for model in client.models.list()]
+        return server_info.parse_models({"data": listed})
 
     def _not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
         """Turn the server's 404 into an error that lists what it does serve."""
@@ -116,7 +119,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -126,7 +129,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
             payload = self._get_request_payload(messages, stop=stop, **kwargs)
@@ -169,7 +172,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         yield from guard_stream(
             super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -183,7 +186,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         async for chunk in aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
@@ -199,7 +202,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         input_: LanguageModelInput,
         *,
         stop: list[str] | None = None,
-        **kwargs: Any,  # noqa: ANN401 - ChatOpenAI's own signature
+        **kwargs: Any,
     ) -> dict[str, Any]:
         if isinstance(kwargs.get("extra_body"), dict) and self.extra_body:
             kwargs["extra_body"] = {**self.extra_body, **kwargs["extra_body"]}
@@ -208,13 +211,13 @@ class SwitchChatOpenAI(ChatOpenAI):
 
     def with_structured_output(
         self,
-        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
+        schema: Any = None,
         *,
         method: Literal["function_calling", "json_mode", "json_schema"] = "json_schema",
         include_raw: bool = False,
         strict: bool | None = None,
-        **kwargs: Any,  # noqa: ANN401 - passed through to LangChain
-    ) -> Any:  # noqa: ANN401 - a Runnable
+        **kwargs: Any,
+    ) -> Any:
         """Structured output the server enforces (JSON schema by default), then checked.
 
         Args:
@@ -249,7 +252,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             bound, json_schema, validate, include_raw=include_raw, retries=retries
         )
 
-    def _compact_on_llamacpp(self, bound: Any, json_schema: dict[str, Any]) -> Any:  # noqa: ANN401 - Runnables
+    def _compact_on_llamacpp(self, bound: Any, json_schema: dict[str, Any]) -> Any:
         """Send llama.cpp a grammar for compact JSON in place of ``response_format``.
 
         llama.cpp's own conversion of a schema allows a newline and 20 spaces around every
@@ -272,9 +275,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             RunnablePassthrough,
         )
 
-        from langchain_llmswitch import gbnf, server_info  # noqa: PLC0415
-
-        if self.llmswitch_provider not in {"openai", "embedded"}:
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        if spec is None or spec.constraints != "gbnf_grammar":
             return bound  # vLLM: compact with --structured-outputs-config disable_any_whitespace
         try:
             grammar = gbnf.json_schema_to_gbnf(json_schema)
@@ -292,13 +294,11 @@ class SwitchChatOpenAI(ChatOpenAI):
         compact = RunnableMap(raw=llm) | parse
 
         def owners() -> list[str]:
-            return [str(getattr(model, "owned_by", "")) for model in self._served_models()]
+            return [model.owned_by for model in self._served_models()]
 
-        def route(_: Any) -> Any:  # noqa: ANN401 - the input; a Runnable
+        def route(_: Any) -> Any:
             base_url = str(self.openai_api_base)
-            llamacpp = self.llmswitch_provider == "embedded" or server_info.serves_llamacpp(
-                base_url, owners
-            )
+            llamacpp = spec.llamacpp_server or server_info.serves_llamacpp(base_url, owners)
             return compact if llamacpp else bound
 
         return RunnableLambda(route, name="llmswitch_structured_output")

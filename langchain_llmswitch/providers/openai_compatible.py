@@ -84,4 +84,5 @@ SPEC = ProviderSpec(
     embeddings_class=openai_protocol.EMBEDDINGS_CLASS,
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
+    native_chat_classes=("langchain_openai.chat_models.base:BaseChatOpenAI",),
 )

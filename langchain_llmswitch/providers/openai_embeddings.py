@@ -143,7 +143,7 @@ def _joined(slices: list[tuple[int, int]], results: list[Vectors]) -> Vectors:
     return vectors
 
 
-def _vectors(response: Any) -> Vectors:  # noqa: ANN401 - the SDK's response or a dict
+def _vectors(response: Any) -> Vectors:
     """The vectors of one response, by their ``index`` (servers may answer out of order)."""
     data = response["data"] if isinstance(response, dict) else response.data
     items = [
@@ -169,7 +169,7 @@ class SwitchOpenAIEmbeddings(OpenAIEmbeddings):
         self,
         texts: list[str],
         chunk_size: int | None = None,
-        **kwargs: Any,  # noqa: ANN401 - passed to the SDK
+        **kwargs: Any,
     ) -> Vectors:
         """Embed documents: batches of ``chunk_size``, ``max_concurrency`` at a time.
 
@@ -195,7 +195,7 @@ class SwitchOpenAIEmbeddings(OpenAIEmbeddings):
         self,
         texts: list[str],
         chunk_size: int | None = None,
-        **kwargs: Any,  # noqa: ANN401 - passed to the SDK
+        **kwargs: Any,
     ) -> Vectors:
         """Embed documents asynchronously: up to ``max_concurrency`` requests in flight.
 

@@ -1,24 +1,17 @@
 """Building ChatOpenAI and OpenAIEmbeddings for servers that speak the OpenAI protocol.
 
-Shared by the vLLM and the generic OpenAI-compatible providers, which differ only in
-their parameter table and URL rules. What it handles for the user:
-- parameters that are not OpenAI fields (``top_k``, repetition penalty) go in
-  ``extra_body``, which the SDK merges into the top level of the request body;
+Shared by the vLLM, OpenAI-compatible and embedded providers, which differ in their
+parameter table and URL rules. What it handles for the user:
+- parameters that are not OpenAI fields (``top_k``, repetition penalty) go in ``extra_body``;
 - ``timeout`` (``LLM_TIMEOUT``) bounds every wait of a stream, async as well as sync:
-  langchain-openai would bound each chunk wait of an async stream by its own
-  ``stream_chunk_timeout`` (120 s), so a long prompt on a CPU server failed ``astream``
-  before its first token while ``stream`` waited; that one is off, and
-  `SwitchChatOpenAI` bounds each chunk wait by ``timeout`` itself;
-- streamed token usage is on (``stream_usage=True``: with a custom ``base_url``
-  ChatOpenAI would otherwise send no ``stream_options`` and report no usage);
+  langchain-openai's own ``stream_chunk_timeout`` is off and `SwitchChatOpenAI` bounds
+  each chunk wait by ``timeout`` (a long prompt on a CPU server no longer fails ``astream``);
+- streamed token usage is on (with a custom ``base_url`` ChatOpenAI would report none);
 - Chat Completions, never the Responses API, which these servers do not all serve;
-- embeddings send raw text (``check_embedding_ctx_length=False``): no tiktoken token
-  arrays, which vLLM and llama.cpp mis-embed, and no tiktoken download at run time;
-- embeddings go in batches of ``EMBEDDINGS_BATCH_SIZE`` texts, ``EMBEDDINGS_CONCURRENCY``
-  requests in flight (`SwitchOpenAIEmbeddings`);
+- embeddings send raw text, not tiktoken arrays (which vLLM and llama.cpp mis-embed), in
+  batches of ``EMBEDDINGS_BATCH_SIZE`` with ``EMBEDDINGS_CONCURRENCY`` requests in flight;
 - the API key defaults to a placeholder, for local servers that ignore it;
-- async calls use connections of the running event loop only (``asyncio.run`` per job would
-  otherwise meet the previous loop's dead connections: langchain#35783).
+- async calls use connections of the running event loop only (langchain#35783).
 """
 
 from __future__ import annotations
@@ -94,9 +87,9 @@ def _api_key(endpoint: Endpoint) -> str:
     return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
 
 
-def _async_client(endpoint: Endpoint) -> Any:  # noqa: ANN401 - an httpx.AsyncClient
+def _async_client(endpoint: Endpoint) -> Any:
     """The async HTTP client: connections per event loop (`transport.loop_local_async_client`)."""
-    from langchain_llmswitch.transport import loop_local_async_client  # noqa: PLC0415 - httpx
+    from langchain_llmswitch.reliability.transport import loop_local_async_client  # noqa: PLC0415 - httpx
 
     return loop_local_async_client(endpoint.timeout)
 

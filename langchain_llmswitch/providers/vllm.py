@@ -76,4 +76,7 @@ SPEC = ProviderSpec(
     embeddings_class=openai_protocol.EMBEDDINGS_CLASS,
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
+    health_path="/health",
+    constraints="structured_outputs",
+    vision_probe="vllm_tokenize",
 )

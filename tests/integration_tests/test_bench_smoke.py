@@ -17,8 +17,8 @@ import pytest
 
 from langchain_llmswitch import get_embeddings
 from langchain_llmswitch.bench import BenchConfig, parse_target, run_bench
-from langchain_llmswitch.bench_overhead import measure_overhead, stub_process
-from langchain_llmswitch.bench_stub import text_vector
+from langchain_llmswitch.bench.overhead import measure_overhead, stub_process
+from langchain_llmswitch.bench.stub import text_vector
 from langchain_llmswitch.cli import main
 
 

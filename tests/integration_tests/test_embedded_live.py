@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from langchain_llmswitch import embedded_server, get_chat_model, get_embeddings, processes
-from langchain_llmswitch.demo import TITLE_REGEX
+from langchain_llmswitch import get_chat_model, get_embeddings
+from langchain_llmswitch.cli.demo import TITLE_REGEX
+from langchain_llmswitch.embedded import processes
+from langchain_llmswitch.embedded import server as embedded_server
 from langchain_llmswitch.factory import clear_cache
 from tests.conftest import SETTINGS_VARIABLES
 
@@ -87,7 +89,7 @@ def test_first_use_starts_servers_that_answer(embedded_cache: Path) -> None:
 def test_a_second_process_reuses_the_running_server(embedded_cache: Path) -> None:
     mine = embedded_server.ensure_running("chat")
     code = (
-        "import time; from langchain_llmswitch import embedded_server as s; "
+        "import time; from langchain_llmswitch.embedded import server as s; "
         "t = time.perf_counter(); st = s.ensure_running('chat'); "
         "print(st.pid, st.port, time.perf_counter() - t)"
     )

@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from langchain_llmswitch import get_chat_model, get_embeddings
-from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.reliability.fallback import is_unavailable
 
 from ..tooling.fault_proxy import Fault, fault_proxy
 from .conftest import Backend

@@ -11,9 +11,10 @@ import asyncio
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_llmswitch import get_chat_model, get_embeddings
@@ -84,7 +85,11 @@ async def test_ainvoke_answers_as_invoke_does(backend: Backend) -> None:
     sync_reply = chat.invoke(PROMPT)
     async_reply = await chat.ainvoke(PROMPT)
     assert async_reply.content == sync_reply.content
-    counts = ("input_tokens", "output_tokens", "total_tokens")  # not cache reads: the 2nd hits
+    counts: tuple[Literal["input_tokens", "output_tokens", "total_tokens"], ...] = (
+        "input_tokens",  # not cache reads: the 2nd hits
+        "output_tokens",
+        "total_tokens",
+    )
     assert async_reply.usage_metadata is not None
     assert sync_reply.usage_metadata is not None
     assert [async_reply.usage_metadata[k] for k in counts] == [
@@ -205,7 +210,7 @@ async def test_astream(backend: Backend) -> None:
     _usage_ok(total, 8)
 
 
-PROMPTS = ["Say hello.", "Name a fruit.", "Name an animal."]
+PROMPTS: list[LanguageModelInput] = ["Say hello.", "Name a fruit.", "Name an animal."]
 
 
 def test_batch(backend: Backend) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, Field
@@ -37,12 +37,9 @@ def _chat(backend: Backend, max_tokens: int = 96) -> object:
 
 
 def test_json_analysis(backend: Backend) -> None:
-    result = (
-        _chat(backend)
-        .with_structured_output(Analysis)
-        .invoke(  # type: ignore[attr-defined]
-            "Grade this essay from A to F: 'Cats are nice. They sleep a lot.'"
-        )
+    chat: Any = _chat(backend)
+    result = chat.with_structured_output(Analysis).invoke(
+        "Grade this essay from A to F: 'Cats are nice. They sleep a lot.'"
     )
     assert isinstance(result, Analysis)
     assert result.grade in "ABCDEF"

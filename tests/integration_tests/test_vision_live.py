@@ -23,8 +23,8 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 
 from langchain_llmswitch import CapabilityError, check_vision, get_vision_model, image_message
-from langchain_llmswitch.images import clear_checks
-from langchain_llmswitch.ocr import ocr_fields, ocr_text
+from langchain_llmswitch.vision.images import clear_checks
+from langchain_llmswitch.vision.ocr import ocr_fields, ocr_text
 
 from ..tooling.ollama_listener import ollama_listener
 from .conftest import REPLAY_URL, Backend, is_live

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from langchain_llmswitch.bench_raw import RawEndpoint, raw_chat, raw_embeddings
+from langchain_llmswitch.bench.raw import RawEndpoint, raw_chat, raw_embeddings
 
 OPENAI = RawEndpoint("openai", "http://server/v1", "m", "sk-test")
 OLLAMA = RawEndpoint("ollama", "http://server", "m")

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from langchain_llmswitch.bench import BenchConfig, Target, _tagged, merge_results, parse_target
-from langchain_llmswitch.bench_plot import _series
-from langchain_llmswitch.bench_raw import _read_line
-from langchain_llmswitch.bench_report import (
+from langchain_llmswitch.bench.plot import _series
+from langchain_llmswitch.bench.raw import _read_line
+from langchain_llmswitch.bench.report import (
     Progress,
     chat_table,
     embeddings_table,
     format_report,
     overhead_table,
 )
-from langchain_llmswitch.bench_stats import (
+from langchain_llmswitch.bench.stats import (
     ChatTiming,
     EmbeddingsTiming,
     percentile,
@@ -27,7 +27,7 @@ from langchain_llmswitch.bench_stats import (
     summarize_chat,
     summarize_embeddings,
 )
-from langchain_llmswitch.bench_workload import LONG_WORDS, chat_prompts, embedding_texts
+from langchain_llmswitch.bench.workload import LONG_WORDS, chat_prompts, embedding_texts
 from langchain_llmswitch.cli import build_parser
 from langchain_llmswitch.errors import ConfigurationError
 

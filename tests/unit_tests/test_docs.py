@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from langchain_llmswitch.cache import CACHE_ENV
 from langchain_llmswitch.cli import build_parser
 from langchain_llmswitch.config import ENV_FILE_VARIABLE, LLMSwitchSettings, env_names
+from langchain_llmswitch.embedded.cache import CACHE_ENV
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import PARAMETERS
 

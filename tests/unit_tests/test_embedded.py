@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 import langchain_llmswitch
-from langchain_llmswitch import embedded_models, embedded_server, processes
 from langchain_llmswitch.cli import main
+from langchain_llmswitch.embedded import models as embedded_models
+from langchain_llmswitch.embedded import processes
+from langchain_llmswitch.embedded import server as embedded_server
 from langchain_llmswitch.errors import (
     ConfigurationError,
     MissingDependencyError,
@@ -151,7 +153,9 @@ def test_config_says_where_the_provider_came_from(capsys: pytest.CaptureFixture[
 # --------------------------------------------------------------------------- built lazily
 
 
-def _fake_state(role: embedded_server.Role, port: int, pid: int | None = None) -> Any:
+def _fake_state(
+    role: embedded_server.Role, port: int, pid: int | None = None
+) -> embedded_server.ServerState:
     pid = pid or os.getpid()
     return embedded_server.ServerState(
         role=role,
@@ -398,7 +402,7 @@ def test_missing_converter_packages_say_which_extra(
     monkeypatch: pytest.MonkeyPatch, cache: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "gguf", None)
-    monkeypatch.delitem(sys.modules, "langchain_llmswitch.minilm_gguf", raising=False)
+    monkeypatch.delitem(sys.modules, "langchain_llmswitch.embedded.minilm_gguf", raising=False)
     monkeypatch.delattr(langchain_llmswitch, "minilm_gguf", raising=False)
     with pytest.raises(MissingDependencyError) as caught:
         embedded_models.embeddings_model_file()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
+import inspect
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +15,13 @@ from langchain_llmswitch import (
     ConfigurationError,
     LLMSwitchError,
     MissingDependencyError,
+    errors,
     get_chat_model,
     get_embeddings,
     load_settings,
     resolve_endpoint,
 )
+from langchain_llmswitch.providers.base import Capability
 
 BASE = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m"}
 
@@ -127,7 +132,7 @@ def test_bad_input_is_explained(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     joined = " ".join(expected)
-    capability = (
+    capability: Capability = (
         "embeddings" if "embeddings" in joined else "vision" if "vision" in joined else "chat"
     )
     with pytest.raises(ConfigurationError) as caught:
@@ -213,3 +218,24 @@ def test_secret_with_bad_type_is_masked() -> None:
         load_settings(api_key=12345)
     assert "12345" not in str(caught.value)
     assert "**********" in str(caught.value)
+
+
+def test_every_exception_class_lives_in_errors() -> None:
+    """The package's exception classes are all in `errors.py`, and all `LLMSwitchError`s."""
+    package = Path(errors.__file__).parent
+    defined = {
+        f"{path.relative_to(package)}:{node.name}"
+        for path in package.rglob("*.py")
+        if path.name != "errors.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and any(ast.unparse(base).endswith(("Error", "Exception")) for base in node.bases)
+    }
+    assert defined == set()
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)]
+    assert classes
+    for cls in classes:
+        if cls.__module__ == errors.__name__:
+            assert issubclass(cls, LLMSwitchError)
+            assert cls.__name__ in errors.__all__
+            assert cls.__name__ in (errors.__doc__ or "")

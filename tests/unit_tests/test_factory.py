@@ -14,8 +14,10 @@ from langchain_llmswitch import (
     get_embeddings,
     get_vision_model,
     resolve_endpoint,
+    server_info,
 )
 from langchain_llmswitch.factory import clear_cache
+from langchain_llmswitch.vision import images
 
 
 def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,17 +31,17 @@ def test_switch_by_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
     chat = get_chat_model()
     vision = get_vision_model()
     assert isinstance(chat, ChatOpenAI)
-    assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"  # type: ignore[attr-defined]
-    assert chat.openai_api_base == "http://vllm:8000/v1"  # type: ignore[attr-defined]
+    assert chat.model_name == "Qwen/Qwen2.5-7B-Instruct"
+    assert chat.openai_api_base == "http://vllm:8000/v1"
     assert isinstance(vision, ChatOllama)
-    assert vision.model == "llava:7b"  # type: ignore[attr-defined]
-    assert vision.base_url == "http://ollama:11434"  # type: ignore[attr-defined]
+    assert vision.model == "llava:7b"
+    assert vision.base_url == "http://ollama:11434"
     # ... and back, by environment only
     monkeypatch.setenv("LLM_PROVIDER", "ollama")
     monkeypatch.setenv("OLLAMA_MODEL", "llama3.1:8b")
     back = get_chat_model()
     assert isinstance(back, ChatOllama)
-    assert back.model == "llama3.1:8b"  # type: ignore[attr-defined]
+    assert back.model == "llama3.1:8b"
 
 
 @pytest.mark.parametrize(
@@ -147,3 +149,12 @@ def test_every_embeddings_class_takes_every_constructor_argument(provider: str) 
     endpoint = resolve_endpoint("embeddings", provider=provider, model="m", base_url="http://h:1")
     embeddings = spec.build_embeddings(endpoint)  # built as is: no embedded server started
     assert not getattr(embeddings, "model_kwargs", None), embeddings
+
+
+def test_clear_cache_forgets_every_server_answer() -> None:
+    target = images._Target("vllm", "http://x/v1", "m", "EMPTY")
+    images._VERDICTS[target] = None
+    server_info._llamacpp["http://x/v1"] = True
+    clear_cache()
+    assert target not in images._VERDICTS
+    assert "http://x/v1" not in server_info._llamacpp

@@ -10,8 +10,8 @@ import pytest
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_llmswitch.fallback import StreamInterruptedError
-from langchain_llmswitch.guards import aguard_stream
+from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.reliability.guards import aguard_stream
 
 WHERE = "vllm at http://s:1/v1"
 

@@ -28,9 +28,13 @@ from langchain_llmswitch import (
     image_message,
     resolve_endpoint,
 )
-from langchain_llmswitch import images as images_module
-from langchain_llmswitch.fallback import FallbackChatModel
-from langchain_llmswitch.images import (
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import Endpoint
+from langchain_llmswitch.providers.ollama_chat import SwitchChatOllama
+from langchain_llmswitch.providers.openai_chat import SwitchChatOpenAI
+from langchain_llmswitch.reliability.fallback import FallbackChatModel
+from langchain_llmswitch.vision import images as images_module
+from langchain_llmswitch.vision.images import (
     ImageData,
     capability_error_from,
     check_vision,
@@ -38,10 +42,6 @@ from langchain_llmswitch.images import (
     read_image,
     sniff_image_type,
 )
-from langchain_llmswitch.providers import PROVIDERS
-from langchain_llmswitch.providers.base import Endpoint
-from langchain_llmswitch.providers.ollama_chat import SwitchChatOllama
-from langchain_llmswitch.providers.openai_chat import SwitchChatOpenAI
 
 from .wire import chat_with_recorder
 
@@ -137,7 +137,7 @@ def test_image_data_urls() -> None:
     [
         (b"", ["empty"]),
         (b"hello, world", ["not an image", "PNG, JPEG, GIF, WebP or BMP", "b'hello, w'"]),
-        (b"%PDF-1.7\n...", ["not an image", "It is a PDF", "langchain_llmswitch.ocr"]),
+        (b"%PDF-1.7\n...", ["not an image", "It is a PDF", "langchain_llmswitch.vision.ocr"]),
         ("data:image/png,not-base64", ["not a base64 data URL"]),
         ("data:image/png;base64,@@@@", ["invalid base64"]),
         ("", ["path is empty"]),

@@ -10,7 +10,7 @@ import asyncio
 
 import httpx
 
-from langchain_llmswitch.transport import (
+from langchain_llmswitch.reliability.transport import (
     AsyncRetryTransport,
     LoopLocalTransport,
     LoopPools,

@@ -8,24 +8,23 @@ import sys
 import types
 import zlib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from pydantic import BaseModel
 
 from langchain_llmswitch import ImageError, MissingDependencyError, resolve_endpoint
 from langchain_llmswitch import factory as factory_module
-from langchain_llmswitch.ocr import (
+from langchain_llmswitch.errors import PdfRendererMissingError, StructuredOutputError
+from langchain_llmswitch.vision.ocr import (
     DEFAULT_FIELDS_PROMPT,
     DEFAULT_TEXT_PROMPT,
-    PdfRendererMissingError,
     _png,
     document_images,
     ocr_fields,
     ocr_text,
     render_pdf_page,
 )
-from langchain_llmswitch.structured import StructuredOutputError
 
 from .test_images import BLUE, GIF, RED, data_url, image_block
 from .wire import chat_with_recorder
@@ -177,7 +176,7 @@ def test_document_images(fake_pdfium: type[FakePdfium], tmp_path: Path) -> None:
     file.write_bytes(PDF)
     images = document_images([RED, file, bytearray(PDF), "https://x.test/a.png"], pages=[0, 1])
     assert images[0] == RED
-    assert all(sniff.startswith(b"\x89PNG") for sniff in images[1:5])
+    assert all(cast("bytes", sniff).startswith(b"\x89PNG") for sniff in images[1:5])
     assert images[5] == "https://x.test/a.png"
     assert [r["page"] for r in fake_pdfium.renders] == [0, 1, 0, 1]
     assert document_images(tmp_path / "missing.png") == [tmp_path / "missing.png"]

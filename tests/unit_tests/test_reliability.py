@@ -11,15 +11,15 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_llmswitch import ConfigurationError, ProviderUnavailableError, resolve_endpoint
-from langchain_llmswitch.check import configured_capabilities, run_checks
 from langchain_llmswitch.cli import main
+from langchain_llmswitch.cli.check import configured_capabilities, run_checks
 from langchain_llmswitch.config import load_settings
-from langchain_llmswitch.fallback import FallbackChatModel, is_unavailable
+from langchain_llmswitch.errors import StructuredOutputError
 from langchain_llmswitch.providers import PROVIDERS
-from langchain_llmswitch.readiness import discover_model, model_is_served
+from langchain_llmswitch.reliability.fallback import FallbackChatModel, is_unavailable
+from langchain_llmswitch.reliability.readiness import discover_model, model_is_served
 from langchain_llmswitch.resolution import resolve_chain
 from langchain_llmswitch.server_info import ServedModel
-from langchain_llmswitch.structured import StructuredOutputError
 
 from .wire import chat_with_recorder
 

@@ -15,7 +15,6 @@ from pydantic.v1 import BaseModel as BaseModelV1
 from typing_extensions import TypedDict
 
 from langchain_llmswitch import CapabilityError, resolve_endpoint
-from langchain_llmswitch.gbnf import choice_to_gbnf, json_schema_to_gbnf, regex_to_gbnf
 from langchain_llmswitch.structured import (
     Constraint,
     StructuredOutputError,
@@ -25,9 +24,16 @@ from langchain_llmswitch.structured import (
     prepare_schema,
     translate_legacy,
 )
+from langchain_llmswitch.structured.gbnf import choice_to_gbnf, json_schema_to_gbnf, regex_to_gbnf
 
 from . import wire
 from .wire import chat_with_recorder
+
+
+def _rules(grammar: str) -> dict[str, str]:
+    """A GBNF grammar's rules by name."""
+    return dict(tuple(line.split(" ::= ", 1)) for line in grammar.splitlines())  # type: ignore[misc]
+
 
 ENDPOINTS = {
     "ollama": {"provider": "ollama", "model": "llama3.1:8b"},
@@ -96,7 +102,7 @@ def test_typed_dict_and_json_schema_are_checked(provider: str) -> None:
     chat, _ = _model(provider, '{"grade": "A", "strengths": "not a list"}')
     with pytest.raises(StructuredOutputError, match="expected array"):
         chat.with_structured_output(AnalysisDict).invoke("grade it")
-    schema = {
+    schema: dict[str, Any] = {
         "title": "Pick",
         "type": "object",
         "properties": {"label": {"type": "string", "enum": ["x", "y"]}},
@@ -448,12 +454,12 @@ def test_json_schema_to_gbnf_writes_compact_json_with_bounds() -> None:
 
 
 def test_json_schema_to_gbnf_optional_keys_keep_their_order() -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"a": {"type": "integer"}, "b": {"type": "string"}, "c": {"type": "null"}},
         "required": ["b"],
     }
-    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    rules = _rules(json_schema_to_gbnf(schema))
     # a may be left out; b may not; c may follow
     assert rules["root"] == (
         '"{" ("\\"a\\"" ":" integer ("," "\\"b\\"" ":" string) ("," "\\"c\\"" ":" null)? '
@@ -465,7 +471,7 @@ def test_json_schema_to_gbnf_optional_keys_keep_their_order() -> None:
 
 
 def test_json_schema_to_gbnf_follows_refs_strings_and_unions() -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "label": {"anyOf": [{"const": "x"}, {"type": "null"}]},
@@ -485,7 +491,7 @@ def test_json_schema_to_gbnf_follows_refs_strings_and_unions() -> None:
     with pytest.raises(ValueError, match="'#'"):  # only $defs and definitions are followed
         json_schema_to_gbnf(schema)
     schema["$defs"]["Tree"] = {"type": ["string", "array"], "items": {"$ref": "#/$defs/Tree"}}
-    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    rules = _rules(json_schema_to_gbnf(schema))
     assert rules["def-item"] == '"{" "\\"text\\"" ":" "\\"" char{1,40} "\\"" "}"'
     assert rules["root-items"] == '"[" def-item ("," def-item){0,} "]"'  # minItems 1
     assert rules["def-tree"] == "(string | def-tree-array)"  # a recursive definition
@@ -568,7 +574,7 @@ def test_vllm_and_ollama_never_ask_which_server_it_is() -> None:
 
 
 def test_json_schema_to_gbnf_keeps_rule_names_apart_and_keys_as_written() -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "a_b": {"type": "object", "properties": {"x": {"type": "integer"}}},
@@ -577,7 +583,7 @@ def test_json_schema_to_gbnf_keeps_rule_names_apart_and_keys_as_written() -> Non
         },
         "required": ["a_b", "a-b", "café"],
     }
-    rules = dict(line.split(" ::= ", 1) for line in json_schema_to_gbnf(schema).splitlines())
+    rules = _rules(json_schema_to_gbnf(schema))
     assert rules["root-a-b"] == '"{" ("\\"x\\"" ":" integer)? "}"'
     assert rules["root-a-b-2"] == '"[" (string ("," string){0,})? "]"'  # not overwritten
     assert '"\\"caf\\u00e9\\"" ":" object' in rules["root"]  # GBNF's escape: the model writes é

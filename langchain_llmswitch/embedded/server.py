@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from langchain_llmswitch import processes
-from langchain_llmswitch.cache import cache_root, file_lock
-from langchain_llmswitch.embedded_models import (
+from langchain_llmswitch.embedded import processes
+from langchain_llmswitch.embedded.cache import cache_root, file_lock
+from langchain_llmswitch.embedded.models import (
     EXTRA_INSTALL,
     EXTRA_PACKAGE,
     PROVIDER,

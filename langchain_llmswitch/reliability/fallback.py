@@ -34,7 +34,6 @@ from langchain_llmswitch.errors import ProviderUnavailableError
 __all__ = [
     "FallbackChatModel",
     "FallbackEmbeddings",
-    "StreamInterruptedError",
     "first_available",
     "is_unavailable",
 ]
@@ -58,10 +57,6 @@ _UNAVAILABLE_NAMES = frozenset(
         "RemoteProtocolError",
     }
 )
-
-
-class StreamInterruptedError(ProviderUnavailableError):
-    """A stream ended or broke before the server said it was complete."""
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -140,7 +135,7 @@ class FallbackChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401 - the models' own keyword arguments
+        **kwargs: Any,
     ) -> ChatResult:
         failures: list[str] = []
         for index, model in enumerate(self.models):
@@ -164,7 +159,7 @@ class FallbackChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401
+        **kwargs: Any,
     ) -> ChatResult:
         failures: list[str] = []
         for index, model in enumerate(self.models):
@@ -188,7 +183,7 @@ class FallbackChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         failures: list[str] = []
         for index, model in enumerate(self.models):
@@ -215,7 +210,7 @@ class FallbackChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,  # noqa: ANN401
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         failures: list[str] = []
         for index, model in enumerate(self.models):
@@ -241,8 +236,8 @@ class FallbackChatModel(BaseChatModel):
         self,
         tools: Sequence[Any],
         *,
-        tool_choice: Any = None,  # noqa: ANN401 - as each provider takes it
-        **kwargs: Any,  # noqa: ANN401
+        tool_choice: Any = None,
+        **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools on every model of the chain, each in its own provider's format.
 
@@ -262,8 +257,8 @@ class FallbackChatModel(BaseChatModel):
 
     def with_structured_output(
         self,
-        schema: Any = None,  # noqa: ANN401 - pydantic class, TypedDict or JSON schema
-        **kwargs: Any,  # noqa: ANN401
+        schema: Any = None,
+        **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Structured output on every model of the chain, with fallback between them.
 
@@ -299,7 +294,7 @@ def first_available(
         failure.__cause__ = error
         return failure
 
-    def run(value: Any, config: Any = None) -> Any:  # noqa: ANN401
+    def run(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
         for runnable, provider in zip(runnables, providers, strict=True):
             try:
@@ -311,7 +306,7 @@ def first_available(
                 last = error
         raise give_up(failures, last)
 
-    async def arun(value: Any, config: Any = None) -> Any:  # noqa: ANN401
+    async def arun(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
         for runnable, provider in zip(runnables, providers, strict=True):
             try:
@@ -343,7 +338,7 @@ class FallbackEmbeddings(Embeddings):
         self.embeddings = list(embeddings)
         self.providers = list(providers)
 
-    def _first(self, call: str, *args: Any) -> Any:  # noqa: ANN401
+    def _first(self, call: str, *args: Any) -> Any:
         failures: list[str] = []
         for member, provider in zip(self.embeddings, self.providers, strict=True):
             try:
@@ -358,7 +353,7 @@ class FallbackEmbeddings(Embeddings):
         )
         raise failure from last
 
-    async def _afirst(self, call: str, *args: Any) -> Any:  # noqa: ANN401
+    async def _afirst(self, call: str, *args: Any) -> Any:
         failures: list[str] = []
         for member, provider in zip(self.embeddings, self.providers, strict=True):
             try:

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_llmswitch.fallback import StreamInterruptedError, is_unavailable
+from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.reliability.fallback import is_unavailable
 
 __all__ = ["Translate", "aguard_stream", "guard_stream", "translated"]
 

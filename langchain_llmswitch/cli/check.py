@@ -20,7 +20,7 @@ from langchain_llmswitch.config import LLMSwitchSettings
 from langchain_llmswitch.errors import LLMSwitchError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import CAPABILITIES, Capability, Endpoint, Sampling
-from langchain_llmswitch.readiness import discover_model, model_is_served, probe
+from langchain_llmswitch.reliability.readiness import discover_model, model_is_served, probe
 from langchain_llmswitch.resolution import resolve_chain
 
 __all__ = ["EndpointCheck", "configured_capabilities", "run_checks"]

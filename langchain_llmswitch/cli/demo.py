@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_llmswitch.factory import get_chat_model, get_embeddings, resolve_endpoint
+from langchain_llmswitch.cli.check import configured_capabilities
+from langchain_llmswitch.config import load_settings
+from langchain_llmswitch.factory import (
+    get_chat_model,
+    get_embeddings,
+    get_vision_model,
+)
+from langchain_llmswitch.resolution import resolve_endpoint
+from langchain_llmswitch.structured import constrained
+from langchain_llmswitch.vision.ocr import ocr_text
 
 __all__ = ["DOCUMENTS", "IMAGE", "NOTE", "TITLE_REGEX", "StepReport", "print_reports", "run_demo"]
 
@@ -37,7 +46,7 @@ NOTE = (
 TITLE_REGEX = r"[A-Z][a-z ]{10,60}"
 """The title's shape: a capital, then 10 to 60 lower-case letters or spaces."""
 
-IMAGE = Path(__file__).resolve().parent / "data" / "invoice.png"
+IMAGE = Path(__file__).resolve().parents[1] / "data" / "invoice.png"
 """A small scanned-looking invoice (three printed lines) for the OCR step."""
 
 
@@ -68,7 +77,7 @@ class StepReport:
     ok: bool = True
 
 
-def _served_by(model: Any, capability: str) -> tuple[str, str, str]:  # noqa: ANN401
+def _served_by(model: Any, capability: str) -> tuple[str, str, str]:
     """(provider, model, URL) of a built model: the URL of a started server, not a setting."""
     provider = getattr(model, "llmswitch_provider", None)
     if not isinstance(provider, str):
@@ -134,7 +143,6 @@ def _summary(max_tokens: int) -> tuple[Any, str]:
 
 
 def _title(max_tokens: int) -> tuple[Any, str]:
-    from langchain_llmswitch.structured import constrained  # noqa: PLC0415
 
     chat = get_chat_model(max_tokens=max_tokens, temperature=0)
     title = constrained(chat, regex=TITLE_REGEX).invoke(
@@ -144,8 +152,6 @@ def _title(max_tokens: int) -> tuple[Any, str]:
 
 
 def _ocr(max_tokens: int) -> tuple[Any, str]:
-    from langchain_llmswitch.factory import get_vision_model  # noqa: PLC0415
-    from langchain_llmswitch.ocr import ocr_text  # noqa: PLC0415
 
     vision = get_vision_model(max_tokens=max_tokens, temperature=0)
     return vision, ocr_text(IMAGE, model=vision).strip()
@@ -153,9 +159,6 @@ def _ocr(max_tokens: int) -> tuple[Any, str]:
 
 def vision_configured() -> bool:
     """Whether any vision variable is set (``VISION_MODEL``, ``VISION_PROVIDER``, ...)."""
-    from langchain_llmswitch.check import configured_capabilities  # noqa: PLC0415
-    from langchain_llmswitch.config import load_settings  # noqa: PLC0415
-
     return "vision" in configured_capabilities(load_settings())
 
 

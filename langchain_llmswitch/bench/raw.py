@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from langchain_llmswitch.bench_stats import ChatTiming
+from langchain_llmswitch.bench.stats import ChatTiming
 
 __all__ = ["RawEndpoint", "raw_chat", "raw_client", "raw_embeddings"]
 

@@ -1,6 +1,6 @@
 """Local server processes: free ports, spawning, liveness, stopping, HTTP probes (stdlib only).
 
-Shared by the embedded provider (`langchain_llmswitch.embedded_server`) and the test
+Shared by the embedded provider (`langchain_llmswitch.embedded.server`) and the test
 harness. A server is started in its own session (process group) so it outlives the
 process that started it; its pid and start time identify it later, so a reused pid is
 never signalled.

@@ -17,7 +17,7 @@ them. Connections are kept alive (HTTP/1.1 with ``Content-Length``), as real ser
 
 Run it in its own process (so its CPU time is not the client's)::
 
-    python -m langchain_llmswitch.bench_stub --port 0   # prints the root URL, then serves
+    python -m langchain_llmswitch.bench.stub --port 0   # prints the root URL, then serves
 
 Example:
     >>> with StubServer() as root:  # doctest: +SKIP
@@ -198,7 +198,7 @@ def _handler(token_delay: float) -> type[BaseHTTPRequestHandler]:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Stay quiet."""
 
         def _send(
@@ -261,7 +261,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many clients connect at once; the default 5 drops SYNs
     daemon_threads = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients closing kept-alive connections are normal; report anything else."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -271,7 +271,7 @@ class StubServer:
     """The stub, served from a background thread of this process.
 
     For CPU measurements run it in another process instead (``python -m
-    langchain_llmswitch.bench_stub``), so that its work is not counted as the client's.
+    langchain_llmswitch.bench.stub``), so that its work is not counted as the client's.
 
     Example:
         >>> with StubServer() as root:  # doctest: +SKIP
@@ -336,9 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         The exit code.
 
     Example:
-        $ python -m langchain_llmswitch.bench_stub --port 8089
+        $ python -m langchain_llmswitch.bench.stub --port 8089
     """
-    parser = argparse.ArgumentParser(prog="python -m langchain_llmswitch.bench_stub")
+    parser = argparse.ArgumentParser(prog="python -m langchain_llmswitch.bench.stub")
     parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
     parser.add_argument("--token-delay", type=float, default=0.0, help="seconds per token")
     args = parser.parse_args(argv)

@@ -1,20 +1,12 @@
 """Structured output and constrained decoding that the server really enforces, then checks.
 
-Each backend spells constraints differently:
-
-- JSON schema: vllm and openai (llama.cpp) ``response_format`` json_schema; ollama ``format``.
-- regex: vllm ``structured_outputs.regex``; llama.cpp ``grammar`` (the regex as GBNF);
-  ollama ``format`` = ``{"value": string with an anchored "pattern"}`` (inside a JSON
-  string: newlines cannot be enforced).
-- choice: vllm ``structured_outputs.choice``; llama.cpp ``grammar`` (an alternation);
-  ollama ``format`` = ``{"value": string "enum"}``.
-- grammar: vllm ``structured_outputs.grammar``; llama.cpp ``grammar``; ollama cannot
-  (`CapabilityError`, before any request).
-
-vLLM 0.12+ silently ignores the removed ``guided_*`` fields (HTTP 200, unconstrained
-output); `translate_legacy` rewrites them for the server in use, with one warning.
-Whatever the server did, the result is checked (schema, regex, choice) and a mismatch
-raises `StructuredOutputError` carrying the raw text, never a silently wrong value.
+`constrained` binds a regex, a choice or a grammar (and ``with_structured_output`` a JSON
+schema) in the spelling the provider's spec names (`ProviderSpec.constraints`): Ollama's
+``format`` (regex and choice wrapped in a JSON string; no grammar: `CapabilityError`
+before any request), vLLM's ``structured_outputs``, or a llama.cpp GBNF ``grammar``.
+`translate_legacy` rewrites the ``guided_*`` fields current vLLM ignores (HTTP 200,
+unconstrained) for the server in use, with one warning. Whatever the server did, the
+result is checked, and a mismatch raises `StructuredOutputError` with the raw text.
 
 Example:
     >>> from langchain_llmswitch import get_chat_model
@@ -33,7 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_llmswitch.errors import CapabilityError, LLMSwitchError
+from langchain_llmswitch.errors import CapabilityError, StructuredOutputError
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import ConstraintSpelling
+from langchain_llmswitch.structured import gbnf
 
 __all__ = [
     "Constraint",
@@ -56,27 +51,6 @@ LEGACY_FIELDS: Mapping[str, Kind] = {
 _WARNED: set[tuple[str, str]] = set()
 
 
-class StructuredOutputError(LLMSwitchError, ValueError):
-    """The model's output does not satisfy the requested schema, regex or choice.
-
-    Attributes:
-        raw: The text the model produced.
-        reason: What did not match.
-    """
-
-    def __init__(self, reason: str, raw: str) -> None:
-        """Build the error.
-
-        Args:
-            reason: What did not match.
-            raw: The text the model produced.
-        """
-        shown = raw if len(raw) <= 300 else raw[:300] + "..."  # noqa: PLR2004
-        super().__init__(f"structured output does not match: {reason}. Raw output: {shown!r}")
-        self.raw = raw
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class Constraint:
     """One constraint on a model's output.
@@ -89,7 +63,7 @@ class Constraint:
     kind: Kind
     value: Any
 
-    def check(self, text: str) -> Any:  # noqa: ANN401 - JSON or text
+    def check(self, text: str) -> Any:
         """Validate the model's text; return the value (parsed JSON for ``json``).
 
         Raises:
@@ -118,7 +92,7 @@ class Constraint:
         return text  # a grammar is enforced by the server; nothing to re-check here
 
 
-def _type_ok(value: Any, expected: str) -> bool:  # noqa: ANN401 - JSON
+def _type_ok(value: Any, expected: str) -> bool:
     checks: dict[str, Callable[[Any], bool]] = {
         "object": lambda v: isinstance(v, dict),
         "array": lambda v: isinstance(v, list),
@@ -132,7 +106,7 @@ def _type_ok(value: Any, expected: str) -> bool:  # noqa: ANN401 - JSON
 
 
 def check_json_schema(  # noqa: PLR0912 - one flat walk over the JSON-schema keywords
-    value: Any,  # noqa: ANN401 - JSON
+    value: Any,
     schema: Mapping[str, Any],
     path: str = "$",
     defs: Mapping[str, Any] | None = None,
@@ -231,24 +205,29 @@ def _ollama_format(constraint: Constraint) -> dict[str, Any]:
     return {"type": "object", "properties": {_WRAPPED: inner}, "required": [_WRAPPED]}
 
 
+def _spelling(provider: str) -> ConstraintSpelling:
+    """How the provider's server is told a constraint (a name outside the table: GBNF)."""
+    spec = PROVIDERS.get(provider)
+    return spec.constraints if spec is not None else "gbnf_grammar"
+
+
 def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
     """Return the request fields that make a provider's server enforce a constraint.
 
     Args:
-        provider: ``vllm``, ``openai`` or ``ollama``.
+        provider: A provider name; its spec says how constraints are spelled.
         constraint: The constraint.
 
     Returns:
-        For ``ollama`` ``{"format": ...}``; otherwise ``{"extra_body": {...}}`` or
-        ``{"response_format": ...}`` for the OpenAI client.
+        For Ollama's ``format`` ``{"format": ...}``; otherwise ``{"extra_body": {...}}``
+        or ``{"response_format": ...}`` for the OpenAI client.
 
     Raises:
         CapabilityError: The provider cannot enforce this kind of constraint.
         ValueError: A regex cannot be turned into a llama.cpp grammar.
     """
-    from langchain_llmswitch import gbnf  # noqa: PLC0415 - small, only here
-
-    if provider == "ollama":
+    spelling = _spelling(provider)
+    if spelling == "ollama_format":
         return {"format": _ollama_format(constraint)}
     if constraint.kind == "json":
         schema = dict(constraint.value)
@@ -259,7 +238,7 @@ def request_fields(provider: str, constraint: Constraint) -> dict[str, Any]:
                 "json_schema": {"name": name, "schema": schema},
             }
         }
-    if provider == "vllm":
+    if spelling == "structured_outputs":
         return {"extra_body": {"structured_outputs": {constraint.kind: constraint.value}}}
     if constraint.kind == "regex":
         grammar = gbnf.regex_to_gbnf(constraint.value)
@@ -310,7 +289,7 @@ def translate_legacy(provider: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Rewrite ``guided_*`` fields (top level or in ``extra_body``) for the server in use.
 
     Args:
-        provider: ``vllm``, ``openai`` or ``ollama``.
+        provider: A provider name.
         payload: The request keyword arguments; changed in place and returned.
 
     Returns:
@@ -329,7 +308,7 @@ def translate_legacy(provider: str, payload: dict[str, Any]) -> dict[str, Any]:
         container.pop("guided_whitespace_pattern", None)
     for field, value in found:
         constraint = Constraint(LEGACY_FIELDS[field], value)
-        if provider == "ollama" and constraint.kind != "json":
+        if _spelling(provider) == "ollama_format" and constraint.kind != "json":
             msg = (
                 f"`{field}` cannot be sent to Ollama, whose `format` takes only a JSON schema: "
                 f"use constrained(model, {constraint.kind}=...), which wraps it in one."
@@ -357,13 +336,13 @@ def _describe(fields: Mapping[str, Any]) -> list[str]:
 
 
 def constrained(
-    model: Any,  # noqa: ANN401 - a chat model from this package
+    model: Any,
     *,
     regex: str | None = None,
     choice: Sequence[str] | None = None,
     grammar: str | None = None,
     retries: int = 0,
-) -> Any:  # noqa: ANN401 - a Runnable[LanguageModelInput, str]
+) -> Any:
     """Return a runnable whose output the server constrains to a regex, a choice or a grammar.
 
     Exactly one of ``regex``, ``choice`` and ``grammar`` is given. The server enforces the
@@ -435,16 +414,18 @@ def as_mismatch(error: Exception) -> StructuredOutputError | None:
     return None
 
 
-def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:  # noqa: ANN401
+def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) -> Any:
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415 - heavy
 
-    def text_of(message: Any) -> str:  # noqa: ANN401
+    wrapped = _spelling(provider) == "ollama_format"
+
+    def text_of(message: Any) -> str:
         text = _raw_text(message)
-        if provider == "ollama":
+        if wrapped:
             text = unwrap_ollama(constraint, text)
         return str(text)
 
-    def run(value: Any) -> Any:  # noqa: ANN401
+    def run(value: Any) -> Any:
         for attempt in range(retries + 1):
             try:
                 message = bound.invoke(value)
@@ -462,7 +443,7 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
                     raise
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
-    async def arun(value: Any) -> Any:  # noqa: ANN401
+    async def arun(value: Any) -> Any:
         for attempt in range(retries + 1):
             try:
                 message = await bound.ainvoke(value)
@@ -483,7 +464,7 @@ def _checked(bound: Any, constraint: Constraint, provider: str, retries: int) ->
     return RunnableLambda(run, afunc=arun, name=f"constrained_{constraint.kind}")
 
 
-def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]:  # noqa: ANN401
+def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]:
     """Turn any schema form into (the JSON schema to send, a validator of the parsed JSON).
 
     The JSON schema itself is sent (never a pydantic class): the OpenAI SDK's ``parse``
@@ -517,7 +498,7 @@ def prepare_schema(schema: Any) -> tuple[dict[str, Any], Callable[[Any], Any]]: 
     return converted, lambda value: value
 
 
-def _raw_text(message: Any) -> str:  # noqa: ANN401 - an AIMessage or None
+def _raw_text(message: Any) -> str:
     if message is None:
         return ""
     content = getattr(message, "content", message)
@@ -540,13 +521,13 @@ def _json_problems(text: str) -> list[str]:
 
 
 def validated_structured_output(
-    bound: Any,  # noqa: ANN401 - runnable from with_structured_output(..., include_raw=True)
+    bound: Any,
     json_schema: dict[str, Any],
     validate: Callable[[Any], Any],
     *,
     include_raw: bool,
     retries: int,
-) -> Any:  # noqa: ANN401 - a Runnable
+) -> Any:
     """Wrap LangChain's structured output so that a mismatch is an error with the raw text.
 
     Args:
@@ -592,14 +573,14 @@ def validated_structured_output(
         failure = StructuredOutputError("; ".join(problems), text)
         return {"raw": raw, "parsed": None, "parsing_error": failure}
 
-    def finish(result: dict[str, Any]) -> Any:  # noqa: ANN401
+    def finish(result: dict[str, Any]) -> Any:
         if include_raw:
             return result
         if result["parsing_error"] is not None:
             raise result["parsing_error"]
         return result["parsed"]
 
-    def run(value: Any) -> Any:  # noqa: ANN401
+    def run(value: Any) -> Any:
         result: dict[str, Any] = {}
         for _ in range(retries + 1):
             try:
@@ -613,7 +594,7 @@ def validated_structured_output(
                 break
         return finish(result)
 
-    async def arun(value: Any) -> Any:  # noqa: ANN401
+    async def arun(value: Any) -> Any:
         result: dict[str, Any] = {}
         for _ in range(retries + 1):
             try:

@@ -20,9 +20,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_llmswitch.cli.check import run_checks
+from langchain_llmswitch.cli.demo import print_reports, run_demo
 from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch.embedded import server as embedded_server
 from langchain_llmswitch.errors import LLMSwitchError
-from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS
 from langchain_llmswitch.providers.base import CAPABILITIES, Endpoint
 from langchain_llmswitch.resolution import resolve
 
@@ -96,7 +99,6 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from langchain_llmswitch.check import run_checks  # noqa: PLC0415 - asks servers
 
     capabilities = [c.strip() for c in args.capability.split(",")] if args.capability else None
     for capability in capabilities or []:
@@ -126,7 +128,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from langchain_llmswitch.demo import print_reports, run_demo  # noqa: PLC0415 - heavy
 
     reports = run_demo(max_tokens=args.max_tokens)
     print_reports(reports)
@@ -134,7 +135,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _embedded(args: argparse.Namespace) -> int:
-    from langchain_llmswitch import embedded_server  # noqa: PLC0415 - only for this command
 
     if args.action == "start":
         for role in embedded_server.ROLES:
@@ -173,13 +173,14 @@ def _levels(value: str) -> tuple[int, ...]:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from langchain_llmswitch import bench  # noqa: PLC0415 - heavy, talks to servers
+    # The bench package imports httpx (~60 ms): only this command pays for it.
+    from langchain_llmswitch import bench  # noqa: PLC0415
+    from langchain_llmswitch.bench.overhead import measure_overhead  # noqa: PLC0415
+    from langchain_llmswitch.bench.plot import plot  # noqa: PLC0415
 
     targets = [bench.Target.from_provider(name) for name in args.providers.split(",") if name]
     targets += [bench.parse_target(spec) for spec in args.target]
     if not targets and not args.overhead:
-        from langchain_llmswitch.providers import DEFAULT_PROVIDER  # noqa: PLC0415
-
         targets = [bench.Target.from_provider(load_settings().provider or DEFAULT_PROVIDER)]
     config = bench.BenchConfig(
         concurrency=args.concurrency,
@@ -209,16 +210,12 @@ def _bench(args: argparse.Namespace) -> int:
         with open(path, encoding="utf-8") as file:  # noqa: PTH123
             bench.merge_results(result, json.load(file))
     if args.overhead:
-        from langchain_llmswitch.bench_overhead import measure_overhead  # noqa: PLC0415
-
         result["overhead"] = measure_overhead(requests=args.overhead_requests)
     if args.json and not to_stdout:
         with open(args.json, "w", encoding="utf-8") as file:  # noqa: PTH123
             json.dump(result, file, indent=2)
             file.write("\n")
     if args.plot:
-        from langchain_llmswitch.bench_plot import plot  # noqa: PLC0415 - matplotlib
-
         plot(result, args.plot)
     if to_stdout:
         print(json.dumps(result, indent=2))
@@ -227,7 +224,7 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_bench_parser(commands: Any) -> None:  # noqa: ANN401 - argparse's private type
+def _add_bench_parser(commands: Any) -> None:
     bench = commands.add_parser(
         "bench",
         help="benchmark chat and embeddings through the package, against raw HTTP to the same "
@@ -369,7 +366,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"llmswitch: {error}", file=sys.stderr)
         return 2
     return code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,19 +1,14 @@
 """httpx transports: retries for Ollama, and connection pools that belong to one event loop.
 
-ChatOllama and OllamaEmbeddings ignore ``max_retries`` (langchain#38045); the Ollama
-client does accept httpx keyword arguments, so retries live one level down, in the
-transport: connection errors, 429 (honouring ``Retry-After``) and 5xx are retried with
-exponential backoff and full jitter. The transports are cached per retry count, so every
-model object built with the same settings shares one connection pool.
-
-Pooled connections belong to the event loop that opened them, while a model object outlives
-loops (``asyncio.run`` per job, as Celery-style workers do; one loop per test). ChatOpenAI
-shares one async client per URL across loops (langchain#35783) and OpenAIEmbeddings keeps
-one per object: the second loop finds the first loop's connections, fails ("Event loop is
-closed"), and either raises (``max_retries=0``) or waits out a retry backoff (measured
-against vLLM: 0.27 s for the first ``asyncio.run(chat.ainvoke(...))``, 0.65-0.69 s for each
-later one). `LoopPools` keeps one pool per running loop and drops the pools of closed loops
-when a new loop arrives, so their sockets are released instead of piling up (one per loop).
+- ChatOllama and OllamaEmbeddings ignore ``max_retries`` (langchain#38045), so retries live
+  in the transport: connection errors, 429 (honouring ``Retry-After``) and 5xx, with
+  exponential backoff and full jitter. Transports are cached per retry count, so models
+  built with the same settings share one pool.
+- Pooled connections belong to the loop that opened them, while a model outlives loops
+  (``asyncio.run`` per job). ChatOpenAI shares one async client per URL across loops
+  (langchain#35783), so a later loop meets dead connections and fails or waits out a
+  retry (the README has the timings). `LoopPools` keeps one pool per running loop and
+  drops those of closed loops.
 
 Example:
     >>> transport = sync_transport(max_retries=2)

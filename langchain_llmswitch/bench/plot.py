@@ -21,7 +21,7 @@ __all__ = ["plot"]
 
 def _series(
     rows: list[dict[str, Any]],
-    value: Any,  # noqa: ANN401 - a key or a function of a row
+    value: Any,
 ) -> dict[tuple[str, str], tuple[list[int], list[float]]]:
     """(target, client) -> (levels, values), in level order.
 
