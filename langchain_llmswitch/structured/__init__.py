@@ -186,6 +186,10 @@ _LEADING_VALUE = re.compile(r'\s*\{\s*"value"\s*:\s*("(?:[^"\\]|\\.)*")\s*,')
 # llama.cpp's pattern grammar (behind Ollama's `format`) lets a negated class such as [^|] match
 # a raw quote: the value is then the whole text between the wrapper's quotes (measured, 0.5.4).
 _RAW_VALUE = re.compile(r'\s*\{\s*"value"\s*:\s*"(.*)"\s*\}\s*\Z', re.DOTALL)
+WRAPPER_TOKENS = 16
+"""Tokens added to Ollama's ``num_predict`` for the ``{"value": ...}`` wrapper of a regex or
+choice: the wrapper, with the whitespace Ollama's grammar allows, took 8 to 12 tokens, so a
+``max_tokens`` sized for the answer alone cut the JSON before the value was closed."""
 
 
 def _ollama_format(constraint: Constraint) -> dict[str, Any]:
@@ -382,6 +386,10 @@ def constrained(
         msg = "constrained() needs a model from get_chat_model() or get_vision_model()"
         raise ValueError(msg)
     fields = request_fields(provider, constraint)
+    budget = getattr(model, "num_predict", None)
+    if "format" in fields and constraint.kind in {"regex", "choice"} and budget:
+        # max_tokens means the answer's tokens, not the JSON wrapper's around it
+        model = model.model_copy(update={"num_predict": int(budget) + WRAPPER_TOKENS})
     return _checked(model.bind(**fields), constraint, provider, retries)
 
 

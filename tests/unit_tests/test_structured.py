@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 
 from langchain_llmswitch import CapabilityError, resolve_endpoint
 from langchain_llmswitch.structured import (
+    WRAPPER_TOKENS,
     Constraint,
     StructuredOutputError,
     _checked,
@@ -184,6 +185,17 @@ def test_ollama_constraints_use_a_wrapped_format() -> None:
     recorder.reply_text = json.dumps({"value": "negative"})
     assert constrained(chat, choice=["positive", "negative"]).invoke("x") == "negative"
     assert recorder.bodies[1]["format"]["properties"]["value"]["enum"] == ["positive", "negative"]
+
+
+def test_ollama_wrapper_tokens_come_on_top_of_max_tokens() -> None:
+    """Measured on Ollama 0.5.4: choice= with max_tokens=8 was cut inside the JSON wrapper."""
+    chat, recorder = _model("ollama", json.dumps({"value": "negative"}), max_tokens=8)
+    assert constrained(chat, choice=["positive", "negative"]).invoke("x") == "negative"
+    assert recorder.bodies[0]["options"]["num_predict"] == 8 + WRAPPER_TOKENS
+    assert chat.num_predict == 8  # the user's model is unchanged
+    recorder.reply_text = json.dumps({"grade": "B", "strengths": [], "improvements": []})
+    chat.with_structured_output(Analysis).invoke("x")  # a JSON schema has no wrapper
+    assert recorder.bodies[1]["options"]["num_predict"] == 8
 
 
 def test_ollama_cannot_take_a_grammar_and_says_so_before_any_request() -> None:
