@@ -196,8 +196,9 @@ def test_check_on_the_default_covers_chat_and_embeddings(
             {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m", "EMBEDDINGS_MODEL": "e"},
             ["chat", "embeddings"],
         ),
-        # a vision model only: a server is configured, so the default is ollama, not embedded
-        ({"VISION_MODEL": "llava"}, ["chat", "vision"]),
+        # a chat model without LLM_PROVIDER: the default is ollama, which needs its own
+        # embeddings model
+        ({"OLLAMA_MODEL": "m"}, ["chat"]),
         # the provider of another capability leaves chat and embeddings on embedded
         ({"VISION_PROVIDER": "ollama"}, ["chat", "embeddings", "vision"]),
     ],
