@@ -220,8 +220,15 @@ def _raw_endpoint(
     overrides: dict[str, Any],
     built: Any,
 ) -> RawEndpoint | None:
-    """What the package resolved, for the baseline; None when it is not an HTTP server."""
-    endpoint = resolve_endpoint(capability, **overrides)  # type: ignore[arg-type]
+    """What the package uses, for the baseline; None when it is not an HTTP server.
+
+    The endpoint is resolved and then prepared as the factories prepare it, so that the
+    baseline targets the same live server: the embedded provider resolves to a placeholder
+    port (``UNSTARTED_URL``) and only `ProviderSpec.prepared` gives the running server's URL
+    (the factory call before this one has started it; this finds it through its state file).
+    """
+    resolved = resolve_endpoint(capability, **overrides)  # type: ignore[arg-type]
+    endpoint = PROVIDERS[resolved.provider].prepared(resolved)
     if not endpoint.base_url.startswith(("http://", "https://")):
         return None
     model = endpoint.model or str(getattr(built, "model_name", None) or getattr(built, "model", ""))

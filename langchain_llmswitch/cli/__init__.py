@@ -15,23 +15,92 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from langchain_llmswitch.cli.check import run_checks
 from langchain_llmswitch.cli.demo import print_reports, run_demo
-from langchain_llmswitch.config import LLMSwitchSettings, load_settings
+from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.embedded import server as embedded_server
 from langchain_llmswitch.errors import LLMSwitchError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, PROVIDERS
+from langchain_llmswitch.providers import embedded as embedded_provider
 from langchain_llmswitch.providers.base import CAPABILITIES, Endpoint
 from langchain_llmswitch.resolution import resolve
 
-__all__ = ["describe_configuration", "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "describe_configuration", "main"]
 
 MASK = "**********"
+
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of stdout went away (``llmswitch config | head``): 128 + SIGPIPE,
+what a shell reports for ``cat``, ``grep`` or ``yes`` in the same place. Not 0: the output was
+not all delivered, and ``llmswitch check | head -1`` must never look like a passed check."""
+
+_LEGACY_PREFIXES = ("ollama_", "vllm_", "openai_")
+"""Settings fields that hold legacy variables (see `LLMSwitchSettings`)."""
+
+_OWN_PROVIDER = {"embeddings": "EMBEDDINGS_PROVIDER", "vision": "VISION_PROVIDER"}
+
+
+@functools.cache
+def _legacy_names() -> dict[str, str]:
+    """Every legacy variable name, with what to say about it."""
+    names: dict[str, str] = {}
+    for field_name, field in LLMSwitchSettings.model_fields.items():
+        spelled = env_names(field)
+        if field_name.startswith(_LEGACY_PREFIXES):
+            provider = field_name.split("_", 1)[0]
+            names.update(dict.fromkeys(spelled, f"legacy variable, read for {provider} only"))
+        else:
+            names.update(dict.fromkeys(spelled[1:], f"legacy name of {spelled[0]}"))
+    return names
+
+
+def _note(endpoint: Endpoint, name: str, origin: str) -> str | None:
+    """Say why a value resolved as it did, beyond its origin (None: nothing to add).
+
+    A legacy variable, or a provider another capability inherited from chat.
+    """
+    notes: list[str] = []
+    variable = origin.removeprefix("env ") if origin.startswith("env ") else None
+    if variable is not None and variable in _legacy_names():
+        notes.append(_legacy_names()[variable])
+    if (
+        name == "provider"
+        and endpoint.capability in _OWN_PROVIDER
+        and origin in ("env LLM_PROVIDER", "keyword provider")
+    ):
+        notes.append(f"the chat provider; {_OWN_PROVIDER[endpoint.capability]} is unset")
+    return "; ".join(notes) or None
+
+
+def _live(endpoint: Endpoint) -> Endpoint:
+    """The endpoint with the embedded server's real URL and model when one runs.
+
+    Reads the server's state file and asks its ``/health``, like the factories do before
+    reusing it (`langchain_llmswitch.embedded.server.running`), but never starts one: with
+    none running the placeholder URL stays, its origin saying the port is chosen on first use.
+    """
+    if endpoint.provider != embedded_provider.SPEC.name or endpoint.capability == "vision":
+        return endpoint
+    role: embedded_server.Role = "embeddings" if endpoint.capability == "embeddings" else "chat"
+    server = embedded_server.running(role)
+    if server is None:
+        return endpoint
+    origin = f"embedded {role} server, pid {server.pid} (running)"
+    origins = {**dict(endpoint.origins), "base_url": origin, "model": origin}
+    return dataclasses.replace(
+        endpoint,
+        base_url=server.openai_url,
+        model=server.model,
+        origins=tuple(sorted(origins.items())),
+    )
 
 
 def _endpoint_rows(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
@@ -54,22 +123,31 @@ def _endpoint_rows(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
             }
     for name, row in rows.items():
         row["from"] = endpoint.origin(name) if row["value"] is not None else "unset"
+        note = _note(endpoint, name, row["from"])
+        if note is not None:
+            row["note"] = note
     return rows
 
 
 def describe_configuration(settings: LLMSwitchSettings) -> dict[str, Any]:
     """Resolve every capability into a JSON-ready description (secrets masked).
 
+    Starts nothing: an embedded server that already runs shows its real URL and model (from
+    its state file and ``/health``); with none running, the placeholder URL shows.
+
     Args:
         settings: The settings.
 
     Returns:
-        ``{capability: {"ok": bool, "settings": {...}} | {"ok": False, "error": str}}``.
+        ``{capability: {"ok": bool, "settings": {...}} | {"ok": False, "error": str}}``;
+        each setting is ``{"value", "from"}``, plus ``"note"`` where there is more to say
+        (a legacy variable, a provider inherited from chat) and ``"sent_as"`` for sampling
+        parameters.
     """
     described: dict[str, Any] = {}
     for capability in CAPABILITIES:
         try:
-            endpoint = resolve(settings, capability)
+            endpoint = _live(resolve(settings, capability))
         except LLMSwitchError as error:
             described[capability] = {"ok": False, "error": str(error)}
         else:
@@ -84,9 +162,10 @@ def _print_configuration(described: dict[str, Any]) -> None:
             print(f"  not configured: {info['error']}")
             continue
         for name, row in info["settings"].items():
-            value = "-" if row["value"] is None else row["value"]
+            value = "-" if row["value"] in (None, "") else row["value"]
+            note = f" ({row['note']})" if "note" in row else ""
             sent = f"  (sent as {row['sent_as']})" if "sent_as" in row else ""
-            print(f"  {name:<20} {value!s:<40} from {row['from']}{sent}")
+            print(f"  {name:<20} {value!s:<40} from {row['from']}{note}{sent}")
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -357,12 +436,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: the command line).
 
     Returns:
-        The exit code: 0 on success, 2 on a configuration error.
+        The exit code: 0 on success, 2 on a configuration error, `EXIT_BROKEN_PIPE` (141)
+        when the reader of stdout closed it early (``llmswitch config | head``), quietly.
     """
-    args = build_parser().parse_args(argv)
     try:
-        code: int = args.handler(args)
-    except LLMSwitchError as error:
-        print(f"llmswitch: {error}", file=sys.stderr)
-        return 2
+        try:
+            args = build_parser().parse_args(argv)
+            code: int = args.handler(args)
+        except LLMSwitchError as error:
+            print(f"llmswitch: {error}", file=sys.stderr)
+            code = 2
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's own flush
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, as the Python docs advise on SIGPIPE.
+
+    The interpreter's final flush then has nowhere to fail ("Exception ignored ...
+    BrokenPipeError").
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

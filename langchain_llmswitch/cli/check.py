@@ -21,7 +21,7 @@ from langchain_llmswitch.errors import LLMSwitchError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import CAPABILITIES, Capability, Endpoint, Sampling
 from langchain_llmswitch.reliability.readiness import discover_model, model_is_served, probe
-from langchain_llmswitch.resolution import resolve_chain
+from langchain_llmswitch.resolution import resolve, resolve_chain
 
 __all__ = ["EndpointCheck", "configured_capabilities", "run_checks"]
 
@@ -69,7 +69,13 @@ class EndpointCheck:
 
 
 def configured_capabilities(settings: LLMSwitchSettings) -> list[Capability]:
-    """Chat always; embeddings and vision when any of their variables is set.
+    """Chat always; embeddings and vision when configured or served by the package.
+
+    Configured: any of their variables is set. Served by the package: with none set, they
+    resolve to a provider that runs its own server and serves them. The embedded default
+    serves chat and embeddings with nothing configured, so both are checked; a chat server
+    elsewhere is never assumed to serve embeddings (an OpenAI-compatible chat server often
+    does not), and the embedded provider has no vision.
 
     Args:
         settings: The settings.
@@ -79,7 +85,17 @@ def configured_capabilities(settings: LLMSwitchSettings) -> list[Capability]:
         for capability in CAPABILITIES
         if capability == "chat"
         or any(getattr(settings, name) is not None for name in _CONFIGURED_BY[capability])
+        or _served_by_the_package(settings, capability)
     ]
+
+
+def _served_by_the_package(settings: LLMSwitchSettings, capability: Capability) -> bool:
+    """Whether the capability resolves to a provider the package starts (``prepare``)."""
+    try:
+        endpoint = resolve(settings, capability)
+    except LLMSwitchError:
+        return False
+    return PROVIDERS[endpoint.provider].prepare is not None
 
 
 def _round_trip(endpoint: Endpoint) -> float:

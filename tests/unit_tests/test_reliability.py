@@ -194,7 +194,9 @@ def test_discover_model_unreachable_is_a_configuration_error() -> None:
 
 
 def test_configured_capabilities(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert configured_capabilities(load_settings()) == ["chat"]
+    # the embedded default serves chat and embeddings, with nothing configured
+    assert configured_capabilities(load_settings()) == ["chat", "embeddings"]
+    assert configured_capabilities(load_settings(provider="ollama", model="m")) == ["chat"]
     monkeypatch.setenv("OCR_PROVIDER", "ollama")
     monkeypatch.setenv("OLLAMA_EMBEDDING_MODEL", "nomic")
     assert configured_capabilities(load_settings()) == ["chat", "embeddings", "vision"]
