@@ -95,6 +95,7 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     capabilities=("chat", "embeddings"),
+    example_models={"chat": "smollm2", "embeddings": "all-MiniLM-L6-v2"},
     llamacpp_server=True,
     prepare=prepare,
 )

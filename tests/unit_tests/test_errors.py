@@ -21,7 +21,9 @@ from langchain_llmswitch import (
     load_settings,
     resolve_endpoint,
 )
-from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.config import LLMSwitchSettings, env_names
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import CAPABILITIES, Capability
 
 BASE = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m"}
 
@@ -171,6 +173,79 @@ def test_vllm_embeddings_need_their_own_url(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ConfigurationError, match="one model per server") as caught:
         get_embeddings()
     assert "EMBEDDINGS_BASE_URL" in str(caught.value)
+
+
+def _missing_setting_message(provider: str, capability: Capability) -> str | None:
+    """The message of resolving a capability on a provider with nothing else set, if any."""
+    keywords: dict[str, Any] = {"provider": provider}
+    try:
+        resolve_endpoint(capability, **keywords)
+    except ConfigurationError as error:
+        return str(error)
+    try:  # no model needed (discovered): then the URL is what may be missing
+        resolve_endpoint(capability, model="some-model", **keywords)
+    except ConfigurationError as error:
+        return str(error)
+    return None
+
+
+CASES = [
+    (name, capability)
+    for name, spec in PROVIDERS.items()
+    for capability in CAPABILITIES
+    if capability in spec.capabilities
+]
+
+
+@pytest.mark.parametrize(("provider", "capability"), CASES)
+def test_messages_point_at_the_capability_and_provider_in_question(
+    provider: str, capability: Capability
+) -> None:
+    """Examples are the capability's own; variables are ones this provider reads for it."""
+    spec = PROVIDERS[provider]
+    message = _missing_setting_message(provider, capability)
+    if message is None:
+        return
+    for other, example in spec.example_models.items():
+        if other != capability and example != spec.example_models.get(capability):
+            assert repr(example) not in message, message
+    if "model is set" in message:
+        assert repr(spec.example_models[capability]) in message, message
+    for field_name in spec.borrowed_fields:
+        for name in env_names(LLMSwitchSettings.model_fields[field_name]):
+            assert name not in message, message
+    for other_spec in PROVIDERS.values():  # never another provider's own legacy variables
+        if other_spec.name == provider:
+            continue
+        for field_name in other_spec.legacy_model[capability]:
+            for name in env_names(LLMSwitchSettings.model_fields[field_name]):
+                assert name not in message, message
+
+
+def test_ollama_embeddings_message_shows_an_embeddings_model() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        get_embeddings(provider="ollama")
+    message = str(caught.value)
+    assert "'nomic-embed-text'" in message
+    assert "llama3.1:8b" not in message
+    assert "EMBEDDINGS_MODEL" in message
+    assert "OLLAMA_EMBEDDING_MODEL" in message
+
+
+def test_openai_embeddings_url_message_does_not_suggest_ollama_host() -> None:
+    with pytest.raises(ConfigurationError, match="one model per server") as caught:
+        resolve_endpoint("embeddings", provider="openai", model="bge")
+    message = str(caught.value)
+    assert "OLLAMA_HOST" not in message
+    assert "EMBEDDINGS_BASE_URL" in message
+    assert "OPENAI_BASE_URL" in message
+
+
+def test_openai_still_reads_ollama_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Borrowed variables are read, only never suggested."""
+    monkeypatch.setenv("OLLAMA_HOST", "ollama:11434")
+    endpoint = resolve_endpoint("chat", provider="openai", model="m")
+    assert endpoint.base_url == "http://ollama:11434/v1"
 
 
 def test_missing_package_names_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
