@@ -274,3 +274,13 @@ def test_the_embedded_cmake_flags_are_the_harness_ones() -> None:
     from harness import versions  # noqa: PLC0415 - the test harness, a sibling package
 
     assert versions.LLAMA_CMAKE_ARGS.startswith(EXTRA_CMAKE_ARGS)
+
+
+def test_every_page_with_a_vector_store_example_says_it_needs_numpy() -> None:
+    """langchain-core's InMemoryVectorStore imports numpy, which langchain-core does not need."""
+    texts = {"README.md": README, **{path.name: path.read_text() for path in DOCS.glob("*.md")}}
+    texts["examples/rag_service.py"] = (ROOT / "examples" / "rag_service.py").read_text()
+    using = [name for name, text in texts.items() if "InMemoryVectorStore" in text]
+    assert "embedding-spaces.md" in using
+    for name in using:
+        assert "pip install numpy" in texts[name], name
