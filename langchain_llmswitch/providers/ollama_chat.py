@@ -28,7 +28,14 @@ from langchain_llmswitch.errors import (
     ModelNotFoundError,
     StreamInterruptedError,
 )
-from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.reliability.guards import (
+    aguard_stream,
+    atag_stream,
+    guard_stream,
+    tag_result,
+    tag_stream,
+    translated,
+)
 from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
@@ -122,7 +129,7 @@ class SwitchChatOllama(ChatOllama):
                 "was done"
             )
             raise StreamInterruptedError(msg)
-        return result
+        return tag_result(result, self.llmswitch_provider)
 
     def _generate(
         self,
@@ -155,11 +162,14 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from guard_stream(
-            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
-            complete=_done,
-            where=f"ollama at {self.base_url}",
-            translate=self._translated,
+        yield from tag_stream(
+            guard_stream(
+                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+                complete=_done,
+                where=f"ollama at {self.base_url}",
+                translate=self._translated,
+            ),
+            self.llmswitch_provider,
         )
 
     async def _astream(
@@ -169,12 +179,13 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        async for chunk in aguard_stream(
+        guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_done,
             where=f"ollama at {self.base_url}",
             translate=self._translated,
-        ):
+        )
+        async for chunk in atag_stream(guarded, self.llmswitch_provider):
             yield chunk
 
     def with_structured_output(

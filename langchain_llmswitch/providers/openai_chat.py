@@ -28,7 +28,14 @@ from pydantic import Field
 from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS
-from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.reliability.guards import (
+    aguard_stream,
+    atag_stream,
+    guard_stream,
+    tag_result,
+    tag_stream,
+    translated,
+)
 from langchain_llmswitch.structured import gbnf
 from langchain_llmswitch.vision.images import capability_error_from
 
@@ -122,7 +129,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        return tag_result(result, self.llmswitch_provider)
 
     async def _agenerate(
         self,
@@ -136,8 +144,12 @@ class SwitchChatOpenAI(ChatOpenAI):
             if _SAME_THREAD and not (
                 "response_format" in payload or self._use_responses_api(payload)
             ):
-                return await self._acomplete(payload)
-            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                result = await self._acomplete(payload)
+            else:
+                result = await super()._agenerate(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                )
+        return tag_result(result, self.llmswitch_provider)
 
     async def _acomplete(self, payload: dict[str, Any]) -> ChatResult:
         """ChatOpenAI's ``_agenerate`` for a plain completion, without its thread hop.
@@ -174,11 +186,14 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from guard_stream(
-            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
-            complete=_finished,
-            where=f"{self.llmswitch_provider} at {self.openai_api_base}",
-            translate=self._translated,
+        yield from tag_stream(
+            guard_stream(
+                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+                complete=_finished,
+                where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+                translate=self._translated,
+            ),
+            self.llmswitch_provider,
         )
 
     async def _astream(
@@ -188,13 +203,14 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        async for chunk in aguard_stream(
+        guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_finished,
             where=f"{self.llmswitch_provider} at {self.openai_api_base}",
             translate=self._translated,
             chunk_timeout=self.chunk_timeout,
-        ):
+        )
+        async for chunk in atag_stream(guarded, self.llmswitch_provider):
             yield chunk
 
     def _get_request_payload(
