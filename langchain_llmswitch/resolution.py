@@ -42,6 +42,7 @@ __all__ = [
     "capability_provider",
     "chat_provider",
     "default_provider",
+    "model_variables",
     "resolve",
     "resolve_chain",
     "resolve_endpoint",
@@ -145,6 +146,26 @@ def capability_provider(settings: LLMSwitchSettings, capability: Capability) -> 
     own, _, _ = _OWN_FIELDS[capability]
     name = getattr(settings, own) or settings.provider
     return str(name) if name else default_provider(settings, capability)[0]
+
+
+def model_variables(provider: str, capability: Capability) -> tuple[str, ...]:
+    """Return the variables that set a capability's model on a provider, for messages.
+
+    The capability's own variable first (``LLM_MODEL``, ``EMBEDDINGS_MODEL``,
+    ``VISION_MODEL``), then the provider's legacy ones for that capability.
+
+    Args:
+        provider: A provider name of the table.
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Example:
+        >>> model_variables("ollama", "embeddings")
+        ('EMBEDDINGS_MODEL', 'OLLAMA_EMBEDDING_MODEL')
+    """
+    spec = PROVIDERS[provider]
+    _, _, own = _OWN_FIELDS[capability]
+    fields = (own, *spec.suggested_fields(spec.legacy_model[capability]))
+    return tuple(env_names(LLMSwitchSettings.model_fields[name])[0] for name in fields)
 
 
 def _names(field_name: str) -> str:

@@ -79,6 +79,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "model": endpoint.model,
         "base_url": endpoint.base_url,
         "llmswitch_provider": "ollama",
+        "llmswitch_capability": endpoint.capability,
         **sampling_kwargs(endpoint),
         **_client_kwargs(endpoint),
     }

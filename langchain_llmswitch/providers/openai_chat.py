@@ -28,6 +28,7 @@ from pydantic import Field
 from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.reliability.guards import (
     aguard_stream,
     atag_stream,
@@ -36,6 +37,7 @@ from langchain_llmswitch.reliability.guards import (
     tag_stream,
     translated,
 )
+from langchain_llmswitch.resolution import model_variables
 from langchain_llmswitch.structured import gbnf
 from langchain_llmswitch.vision.images import capability_error_from
 
@@ -65,6 +67,9 @@ class SwitchChatOpenAI(ChatOpenAI):
 
     llmswitch_provider: str = Field(default="openai", exclude=True)
     """The provider of the table this model was built for (``vllm`` or ``openai``)."""
+
+    llmswitch_capability: Capability = Field(default="chat", exclude=True)
+    """What it was built for (chat or vision), for messages naming its variables."""
 
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
@@ -107,13 +112,21 @@ class SwitchChatOpenAI(ChatOpenAI):
         with contextlib.suppress(Exception):  # the listing is a courtesy; the 404 stands
             served = [model.id for model in self._served_models()]
         listed = ", ".join(served) if served else "(the server could not be asked)"
+        capability = self.llmswitch_capability
+        names = model_variables(self.llmswitch_provider, capability)
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        hint = f" {spec.hint(capability)}" if spec is not None else ""
+        unset = (
+            ", or leave it unset to use the only one served"
+            if spec is not None and spec.discovers_model
+            else ""
+        )
         msg = (
             f"{self.llmswitch_provider} at {self.openai_api_base} does not serve model "
-            f"{self.model_name!r} (HTTP 404: {error.message}). Served: {listed}. Set LLM_MODEL "
-            "(vLLM: the --served-model-name) to one of them, or leave it unset to use the only "
-            "one served."
+            f"{self.model_name!r} (HTTP 404: {error.message}). Served: {listed}. Set "
+            f"{' or '.join(names)} (the {capability} model) to one of them{unset}.{hint}"
         )
-        return ModelNotFoundError(msg, served=served)
+        return ModelNotFoundError(msg, served=served, setting=names[0])
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""

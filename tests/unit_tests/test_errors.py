@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from langchain_llmswitch import (
@@ -314,3 +315,33 @@ def test_every_exception_class_lives_in_errors() -> None:
             assert issubclass(cls, LLMSwitchError)
             assert cls.__name__ in errors.__all__
             assert cls.__name__ in (errors.__doc__ or "")
+
+
+def _not_found(request: httpx.Request) -> httpx.Response:
+    if request.url.path.endswith("/models"):
+        data = [{"id": "served-vl", "object": "model", "created": 0, "owned_by": "vllm"}]
+        return httpx.Response(200, json={"object": "list", "data": data})
+    error = {"message": "The model `nope` does not exist.", "type": "NotFoundError", "code": 404}
+    return httpx.Response(404, json={"error": error})
+
+
+@pytest.mark.parametrize(
+    ("capability", "variables"),
+    [("chat", "LLM_MODEL or VLLM_MODEL"), ("vision", "VISION_MODEL or VLLM_VISION_MODEL")],
+)
+def test_vllm_unknown_model_names_the_variables_of_its_capability(
+    capability: Capability, variables: str
+) -> None:
+    endpoint = resolve_endpoint(
+        capability, provider="vllm", model="nope", base_url="http://v:8000/v1", max_retries=0
+    )
+    kwargs = PROVIDERS["vllm"].chat_kwargs(endpoint)
+    kwargs["http_client"] = httpx.Client(transport=httpx.MockTransport(_not_found))
+    chat = PROVIDERS["vllm"].load_chat_class()(**kwargs)
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        chat.invoke("hi")
+    message = str(caught.value)
+    assert f"Set {variables} (the {capability} model) to one of them" in message
+    assert "Served: served-vl" in message
+    assert repr(PROVIDERS["vllm"].example_models[capability]) in message
+    assert caught.value.setting == variables.split(" or ", maxsplit=1)[0]
