@@ -156,5 +156,6 @@ def test_fallback_model_name_is_the_primary_s() -> None:
     """The chain is for its primary's model; the one that answered is in the metadata."""
     chain, _ = _chain()
     assert chain.model_name == "down"
+    assert chain._get_ls_params()["ls_model_name"] == "down"  # what traces show
     other = FallbackChatModel(models=[_chat("ollama")[0], _down("vllm")], providers=["a", "b"])
     assert other.model_name == "m"  # ChatOllama's `model`
