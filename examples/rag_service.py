@@ -7,6 +7,9 @@ index is guarded: it is stored under a collection named for its embedding space 
 model + dimension), and opening it with embeddings of another space refuses every query with
 `EmbeddingSpaceError`, telling you to re-index, instead of returning unrelated documents.
 
+``InMemoryVectorStore`` needs numpy, which langchain-core does not install
+(``pip install numpy``; the ``embedded`` extra has it).
+
 Run::
 
     python examples/rag_service.py "What do cats drink?" [--index-dir DIR] [--max-tokens N]

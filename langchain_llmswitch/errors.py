@@ -116,14 +116,17 @@ class ModelNotFoundError(ConfigurationError):
         served: The models the server does serve, when it could be asked.
     """
 
-    def __init__(self, message: str, *, served: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, served: list[str] | None = None, setting: str = "LLM_MODEL"
+    ) -> None:
         """Build the error.
 
         Args:
             message: The full message, naming the model and what is served.
             served: The served models.
+            setting: The variable that sets the model (``EMBEDDINGS_MODEL`` for embeddings).
         """
-        super().__init__(message, setting="LLM_MODEL")
+        super().__init__(message, setting=setting)
         self.served = served or []
 
 

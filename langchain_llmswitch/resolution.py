@@ -3,8 +3,10 @@
 Rules (the README's precedence table says the same):
 - provider: the capability's own variable (``EMBEDDINGS_PROVIDER``, ``VISION_PROVIDER`` or
   legacy ``OCR_PROVIDER``), else ``LLM_PROVIDER``, else the default: ``embedded`` when
-  nothing at all says where a server is (no URL or model variable or keyword), ``ollama``
-  when one does (legacy ``.env`` files name ``OLLAMA_HOST``/``OLLAMA_MODEL`` only);
+  nothing says where the capability's server is (no URL or model variable or keyword of
+  that capability, or of chat, whose settings are the others' defaults), ``ollama`` when
+  one does (legacy ``.env`` files name ``OLLAMA_HOST``/``OLLAMA_MODEL`` only). Vision or
+  embeddings settings alone never move chat off ``embedded``;
 - URL: the capability's own variable, else (same provider, and the provider serves several
   models from one server, or the vision model is the chat model) the chat URL, else the
   provider's legacy variables, else the provider's default URL (chat; and other
@@ -37,11 +39,14 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "KEYWORD_ALIASES",
+    "capability_provider",
     "chat_provider",
     "default_provider",
+    "model_variables",
     "resolve",
     "resolve_chain",
     "resolve_endpoint",
+    "server_fields",
     "settings_for",
 ]
 
@@ -57,38 +62,46 @@ _OWN_FIELDS: dict[Capability, tuple[str, str, str]] = {
 }
 
 
-_SERVER_FIELDS: tuple[str, ...] = (
-    "base_url",
-    "model",
-    "embeddings_base_url",
-    "embeddings_model",
-    "vision_base_url",
-    "vision_model",
-    "ollama_host",
-    "ollama_model",
-    "ollama_embeddings_model",
-    "ollama_vision_model",
-    "vllm_url",
-    "vllm_model",
-    "vllm_embeddings_url",
-    "vllm_embeddings_model",
-    "vllm_vision_url",
-    "vllm_vision_model",
-    "openai_base_url",
-)
-"""Settings that say where a server is or which model it serves (any capability)."""
+def server_fields(capability: Capability) -> tuple[str, ...]:
+    """Return the settings that say where a capability's server is or which model it serves.
+
+    The capability's own URL and model fields and every provider's legacy URL and model
+    fields for it (from the provider table); for embeddings and vision, then the chat
+    ones, since the chat settings are the defaults of the other capabilities. Chat's own
+    list never holds an embeddings or vision field: configuring one capability never
+    moves another off its default.
+
+    Args:
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Example:
+        >>> server_fields("chat")[:2]
+        ('base_url', 'model')
+    """
+    names: list[str] = []
+    for each in dict.fromkeys((capability, "chat")):
+        _, url, model = _OWN_FIELDS[each]
+        names += [url, model]
+        for spec in PROVIDERS.values():
+            names += [*spec.legacy_base_url[each], *spec.legacy_model[each]]
+    return tuple(dict.fromkeys(names))
 
 
-def default_provider(settings: LLMSwitchSettings) -> tuple[str, str]:
-    """Return the provider used when ``LLM_PROVIDER`` is unset, and why.
+def default_provider(
+    settings: LLMSwitchSettings, capability: Capability = "chat"
+) -> tuple[str, str]:
+    """Return a capability's provider when neither its own variable nor ``LLM_PROVIDER`` is set.
 
-    ``embedded`` when no URL or model is configured for any capability (the package then
+    ``embedded`` when no URL or model is configured for the capability (the package then
     runs its own server); ``ollama`` as soon as one is, so that a legacy ``.env`` with
     ``OLLAMA_HOST``/``OLLAMA_MODEL`` and no ``LLM_PROVIDER`` keeps working. Without a model
-    Ollama could not answer anyway, so only configurations that used to fail change.
+    Ollama could not answer anyway, so only configurations that used to fail change. What
+    counts is `server_fields`: a vision or embeddings setting alone leaves chat on
+    ``embedded``; a chat setting is also the default of the other capabilities.
 
     Args:
         settings: The settings.
+        capability: The capability whose default is wanted (chat unless told).
 
     Returns:
         ``(provider, origin)``, e.g. ``("embedded", "default: nothing configured -> embedded")``.
@@ -97,8 +110,10 @@ def default_provider(settings: LLMSwitchSettings) -> tuple[str, str]:
         >>> from langchain_llmswitch.config import load_settings
         >>> default_provider(load_settings(model="llama3.1:8b"))
         ('ollama', 'default: keyword model set without LLM_PROVIDER -> ollama')
+        >>> default_provider(load_settings(vision_model="llava:7b"))[0]
+        'embedded'
     """
-    for field_name in _SERVER_FIELDS:
+    for field_name in server_fields(capability):
         if getattr(settings, field_name) is not None:
             where = settings.origin(field_name)
             origin = f"default: {where} set without LLM_PROVIDER -> {LEGACY_DEFAULT_PROVIDER}"
@@ -113,6 +128,44 @@ def chat_provider(settings: LLMSwitchSettings) -> str:
         settings: The settings.
     """
     return settings.provider or default_provider(settings)[0]
+
+
+def capability_provider(settings: LLMSwitchSettings, capability: Capability) -> str:
+    """Return a capability's provider: its own variable, ``LLM_PROVIDER``, else the default.
+
+    Args:
+        settings: The settings.
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Example:
+        >>> from langchain_llmswitch.config import load_settings
+        >>> s = load_settings(vision_provider="ollama", vision_model="llava:7b")
+        >>> (capability_provider(s, "vision"), capability_provider(s, "chat"))
+        ('ollama', 'embedded')
+    """
+    own, _, _ = _OWN_FIELDS[capability]
+    name = getattr(settings, own) or settings.provider
+    return str(name) if name else default_provider(settings, capability)[0]
+
+
+def model_variables(provider: str, capability: Capability) -> tuple[str, ...]:
+    """Return the variables that set a capability's model on a provider, for messages.
+
+    The capability's own variable first (``LLM_MODEL``, ``EMBEDDINGS_MODEL``,
+    ``VISION_MODEL``), then the provider's legacy ones for that capability.
+
+    Args:
+        provider: A provider name of the table.
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+
+    Example:
+        >>> model_variables("ollama", "embeddings")
+        ('EMBEDDINGS_MODEL', 'OLLAMA_EMBEDDING_MODEL')
+    """
+    spec = PROVIDERS[provider]
+    _, _, own = _OWN_FIELDS[capability]
+    fields = (own, *spec.suggested_fields(spec.legacy_model[capability]))
+    return tuple(env_names(LLMSwitchSettings.model_fields[name])[0] for name in fields)
 
 
 def _names(field_name: str) -> str:
@@ -141,7 +194,7 @@ class _Resolver:
             name = self.take("provider", field_name)
             if name is not None:
                 return PROVIDERS[name]
-        name, self.origins["provider"] = default_provider(self.settings)
+        name, self.origins["provider"] = default_provider(self.settings, self.capability)
         return PROVIDERS[name]
 
     def shares_chat_server(self, spec: ProviderSpec, model: str) -> bool:
@@ -173,7 +226,8 @@ class _Resolver:
                 "default (port chosen on first use)" if started else "default"
             )
             return spec.default_base_url
-        names = [_names(own)] + [_names(f) for f in spec.legacy_base_url[self.capability]]
+        legacy = spec.suggested_fields(spec.legacy_base_url[self.capability])
+        names = [_names(own)] + [_names(f) for f in legacy]
         msg = (
             f"No {self.capability} server URL for provider {spec.name!r}: {spec.label} serves "
             f"one model per server, so {self.capability} needs its own URL. Set "
@@ -197,10 +251,10 @@ class _Resolver:
         if spec.discovers_model:
             self.origins["model"] = "discovered from the server"
             return ""
-        names = " or ".join(_names(f) for f in candidates)
+        names = " or ".join(_names(f) for f in spec.suggested_fields(tuple(candidates)))
         msg = (
             f"No {self.capability} model is set for provider {spec.name!r}. Set {names} "
-            f"(or pass model=...). {spec.model_hint}"
+            f"(or pass model=...). {spec.hint(self.capability)}"
         )
         raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
 

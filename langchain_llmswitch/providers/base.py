@@ -150,6 +150,8 @@ class ProviderSpec:
         aliases: Other spellings accepted for the name (already lower-case).
         description: One line for docs and the CLI.
         package: Distribution to pip-install for this provider.
+        install_command: The command that installs it, when ``pip install PACKAGE`` is not
+            enough (the embedded extra compiles llama.cpp with ``CMAKE_ARGS``).
         import_name: Module that must be importable.
         default_base_url: URL used when nothing is configured (chat).
         one_model_per_server: Whether each model needs its own server (vLLM), so
@@ -178,7 +180,13 @@ class ProviderSpec:
         models_path: The path, under ``base_url``, that lists the served models.
         constraints: How regex, choice and grammar constraints are spelled for the server.
         vision_probe: How the server is asked whether a model reads images.
-        model_hint: One sentence for messages about a missing or unknown model name.
+        model_hint: One sentence for messages about a missing or unknown model name;
+            ``{example}`` stands for the capability's entry of `example_models`.
+        example_models: Per capability, a model name to show in messages (an Ollama
+            embeddings message shows an embeddings model, never a chat tag).
+        borrowed_fields: Legacy settings of another provider that this one also reads
+            (the ``openai`` provider turns ``OLLAMA_HOST`` into Ollama's ``/v1`` URL).
+            They are read, but never suggested in messages about this provider.
         native_chat_classes: LangChain chat classes (``module:attribute``) that talk this
             provider's protocol when a model was not built by this package; a model of
             such a class is taken to be for this provider (only when its module is
@@ -206,17 +214,40 @@ class ProviderSpec:
     chat_kwargs: KwargsBuilder
     embeddings_kwargs: KwargsBuilder
     capabilities: tuple[Capability, ...] = CAPABILITIES
+    install_command: str | None = None
     prepare: Callable[[Endpoint], Endpoint] | None = None
     protocol: Protocol = "openai"
     health_path: str | None = None
     models_path: str = "/models"
     constraints: ConstraintSpelling = "gbnf_grammar"
     vision_probe: VisionProbe = "models_list"
-    model_hint: str = (
-        "Use the name the server serves (vLLM: --served-model-name; see GET /v1/models)."
+    model_hint: str = "Use the name the server serves (see GET /v1/models), e.g. {example!r}."
+    example_models: Mapping[Capability, str] = field(
+        default_factory=lambda: {
+            "chat": "qwen2.5-7b-instruct",
+            "embeddings": "nomic-embed-text-v1.5",
+            "vision": "qwen2-vl-2b-instruct",
+        }
     )
+    borrowed_fields: tuple[str, ...] = ()
     native_chat_classes: tuple[str, ...] = ()
     llamacpp_server: bool = False
+
+    def hint(self, capability: Capability) -> str:
+        """Return `model_hint` with the capability's example model.
+
+        Args:
+            capability: chat, embeddings or vision.
+        """
+        return self.model_hint.format(example=self.example_models.get(capability, ""))
+
+    def suggested_fields(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the settings fields worth suggesting in a message (no borrowed ones).
+
+        Args:
+            fields: Settings fields this provider reads, in precedence order.
+        """
+        return tuple(name for name in fields if name not in self.borrowed_fields)
 
     def prepared(self, endpoint: Endpoint) -> Endpoint:
         """Return the endpoint to build (after `prepare`, when the provider has one).
@@ -265,18 +296,23 @@ class ProviderSpec:
         return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
 
     def _load(self, target: str) -> Any:
-        import_provider_package(self.name, self.import_name, self.package)
+        import_provider_package(
+            self.name, self.import_name, self.package, command=self.install_command
+        )
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
 
 
-def import_provider_package(provider: str, import_name: str, package: str) -> ModuleType:
+def import_provider_package(
+    provider: str, import_name: str, package: str, *, command: str | None = None
+) -> ModuleType:
     """Import a provider's LangChain package, or say how to install it.
 
     Args:
         provider: The provider name, for the message.
         import_name: The module to import.
         package: The distribution that provides it.
+        command: The install command, when not ``pip install PACKAGE``.
 
     Returns:
         The imported module.
@@ -288,5 +324,5 @@ def import_provider_package(provider: str, import_name: str, package: str) -> Mo
         return importlib.import_module(import_name)
     except ModuleNotFoundError as error:
         if error.name and import_name.startswith(error.name.split(".")[0]):
-            raise MissingDependencyError(provider, package) from error
+            raise MissingDependencyError(provider, package, command=command) from error
         raise

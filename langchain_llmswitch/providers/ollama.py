@@ -79,6 +79,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "model": endpoint.model,
         "base_url": endpoint.base_url,
         "llmswitch_provider": "ollama",
+        "llmswitch_capability": endpoint.capability,
         **sampling_kwargs(endpoint),
         **_client_kwargs(endpoint),
     }
@@ -125,6 +126,7 @@ SPEC = ProviderSpec(
     models_path="/api/tags",
     constraints="ollama_format",
     vision_probe="ollama_show",
-    model_hint="Use an Ollama tag such as 'llama3.1:8b' (see `ollama list`).",
+    model_hint="Use an Ollama tag such as {example!r} (see `ollama list`).",
+    example_models={"chat": "llama3.1:8b", "embeddings": "nomic-embed-text", "vision": "llava:7b"},
     native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
 )

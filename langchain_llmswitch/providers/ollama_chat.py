@@ -28,7 +28,17 @@ from langchain_llmswitch.errors import (
     ModelNotFoundError,
     StreamInterruptedError,
 )
-from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.providers.ollama import SPEC
+from langchain_llmswitch.reliability.guards import (
+    aguard_stream,
+    atag_stream,
+    guard_stream,
+    tag_result,
+    tag_stream,
+    translated,
+)
+from langchain_llmswitch.resolution import model_variables
 from langchain_llmswitch.vision.images import capability_error_from
 
 __all__ = ["SwitchChatOllama"]
@@ -54,13 +64,16 @@ def served_models(base_url: str) -> list[str]:
     return []
 
 
-def ollama_error(error: Exception, model: str, base_url: str | None) -> Exception | None:
+def ollama_error(
+    error: Exception, model: str, base_url: str | None, capability: Capability = "chat"
+) -> Exception | None:
     """Our error for an Ollama answer that means a wrong model, or None for any other error.
 
     Args:
         error: What the ollama client raised.
         model: The model the request named.
         base_url: The server root (None: the client's default).
+        capability: What the model is for; the message names that capability's variables.
     """
     if not isinstance(error, ollama.ResponseError):
         return None
@@ -69,12 +82,13 @@ def ollama_error(error: Exception, model: str, base_url: str | None) -> Exceptio
     if error.status_code == 404 and "not found" in text:  # noqa: PLR2004
         served = served_models(root)
         listed = ", ".join(served) if served else "(the server could not be asked)"
+        names = model_variables(SPEC.name, capability)
         msg = (
             f"ollama at {_shown(root)} does not serve model {model!r} (HTTP 404: {text}). "
-            f"Served: {listed}. Set LLM_MODEL (or EMBEDDINGS_MODEL / VISION_MODEL) to one of "
+            f"Served: {listed}. Set {' or '.join(names)} (the {capability} model) to one of "
             "them, or create it on the server (ollama pull / ollama create)."
         )
-        return ModelNotFoundError(msg, served=served)
+        return ModelNotFoundError(msg, served=served, setting=names[0])
     if error.status_code == 400 and "does not support tools" in text:  # noqa: PLR2004
         msg = (
             f"ollama at {_shown(root)}: model {model!r} does not take tools (HTTP 400: {text}). "
@@ -96,6 +110,9 @@ class SwitchChatOllama(ChatOllama):
     llmswitch_provider: str = Field(default="ollama", exclude=True)
     """The provider of the table this model was built for."""
 
+    llmswitch_capability: Capability = Field(default="chat", exclude=True)
+    """What it was built for (chat or vision), for messages naming its variables."""
+
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
 
@@ -110,9 +127,8 @@ class SwitchChatOllama(ChatOllama):
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""
-        return ollama_error(error, self.model, self.base_url) or capability_error_from(
-            error, self.model
-        )
+        found = ollama_error(error, self.model, self.base_url, self.llmswitch_capability)
+        return found or capability_error_from(error, self.model)
 
     def _complete(self, result: ChatResult) -> ChatResult:
         # ChatOllama streams even an invoke; an answer without `done` was cut short
@@ -122,7 +138,7 @@ class SwitchChatOllama(ChatOllama):
                 "was done"
             )
             raise StreamInterruptedError(msg)
-        return result
+        return tag_result(result, self.llmswitch_provider)
 
     def _generate(
         self,
@@ -155,11 +171,14 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from guard_stream(
-            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
-            complete=_done,
-            where=f"ollama at {self.base_url}",
-            translate=self._translated,
+        yield from tag_stream(
+            guard_stream(
+                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+                complete=_done,
+                where=f"ollama at {self.base_url}",
+                translate=self._translated,
+            ),
+            self.llmswitch_provider,
         )
 
     async def _astream(
@@ -169,12 +188,13 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        async for chunk in aguard_stream(
+        guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_done,
             where=f"ollama at {self.base_url}",
             translate=self._translated,
-        ):
+        )
+        async for chunk in atag_stream(guarded, self.llmswitch_provider):
             yield chunk
 
     def with_structured_output(

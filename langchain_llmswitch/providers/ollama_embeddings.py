@@ -18,7 +18,7 @@ class SwitchOllamaEmbeddings(OllamaEmbeddings):
     """OllamaEmbeddings for a server named by langchain-llmswitch's settings."""
 
     def _translated(self, error: Exception) -> Exception | None:
-        return ollama_error(error, self.model, self.base_url)
+        return ollama_error(error, self.model, self.base_url, "embeddings")
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts (see OllamaEmbeddings), with the package's errors."""

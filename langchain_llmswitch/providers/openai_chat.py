@@ -28,7 +28,16 @@ from pydantic import Field
 from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS
-from langchain_llmswitch.reliability.guards import aguard_stream, guard_stream, translated
+from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.reliability.guards import (
+    aguard_stream,
+    atag_stream,
+    guard_stream,
+    tag_result,
+    tag_stream,
+    translated,
+)
+from langchain_llmswitch.resolution import model_variables
 from langchain_llmswitch.structured import gbnf
 from langchain_llmswitch.vision.images import capability_error_from
 
@@ -58,6 +67,9 @@ class SwitchChatOpenAI(ChatOpenAI):
 
     llmswitch_provider: str = Field(default="openai", exclude=True)
     """The provider of the table this model was built for (``vllm`` or ``openai``)."""
+
+    llmswitch_capability: Capability = Field(default="chat", exclude=True)
+    """What it was built for (chat or vision), for messages naming its variables."""
 
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
@@ -100,13 +112,21 @@ class SwitchChatOpenAI(ChatOpenAI):
         with contextlib.suppress(Exception):  # the listing is a courtesy; the 404 stands
             served = [model.id for model in self._served_models()]
         listed = ", ".join(served) if served else "(the server could not be asked)"
+        capability = self.llmswitch_capability
+        names = model_variables(self.llmswitch_provider, capability)
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        hint = f" {spec.hint(capability)}" if spec is not None else ""
+        unset = (
+            ", or leave it unset to use the only one served"
+            if spec is not None and spec.discovers_model
+            else ""
+        )
         msg = (
             f"{self.llmswitch_provider} at {self.openai_api_base} does not serve model "
-            f"{self.model_name!r} (HTTP 404: {error.message}). Served: {listed}. Set LLM_MODEL "
-            "(vLLM: the --served-model-name) to one of them, or leave it unset to use the only "
-            "one served."
+            f"{self.model_name!r} (HTTP 404: {error.message}). Served: {listed}. Set "
+            f"{' or '.join(names)} (the {capability} model) to one of them{unset}.{hint}"
         )
-        return ModelNotFoundError(msg, served=served)
+        return ModelNotFoundError(msg, served=served, setting=names[0])
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""
@@ -122,7 +142,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         with translated(self._translated):
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        return tag_result(result, self.llmswitch_provider)
 
     async def _agenerate(
         self,
@@ -136,8 +157,12 @@ class SwitchChatOpenAI(ChatOpenAI):
             if _SAME_THREAD and not (
                 "response_format" in payload or self._use_responses_api(payload)
             ):
-                return await self._acomplete(payload)
-            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                result = await self._acomplete(payload)
+            else:
+                result = await super()._agenerate(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                )
+        return tag_result(result, self.llmswitch_provider)
 
     async def _acomplete(self, payload: dict[str, Any]) -> ChatResult:
         """ChatOpenAI's ``_agenerate`` for a plain completion, without its thread hop.
@@ -174,11 +199,14 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from guard_stream(
-            super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
-            complete=_finished,
-            where=f"{self.llmswitch_provider} at {self.openai_api_base}",
-            translate=self._translated,
+        yield from tag_stream(
+            guard_stream(
+                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+                complete=_finished,
+                where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+                translate=self._translated,
+            ),
+            self.llmswitch_provider,
         )
 
     async def _astream(
@@ -188,13 +216,14 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        async for chunk in aguard_stream(
+        guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_finished,
             where=f"{self.llmswitch_provider} at {self.openai_api_base}",
             translate=self._translated,
             chunk_timeout=self.chunk_timeout,
-        ):
+        )
+        async for chunk in atag_stream(guarded, self.llmswitch_provider):
             yield chunk
 
     def _get_request_payload(

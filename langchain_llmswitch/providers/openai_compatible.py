@@ -78,6 +78,7 @@ SPEC = ProviderSpec(
     },
     legacy_model={"chat": (), "embeddings": (), "vision": ()},
     legacy_api_key=("openai_api_key",),
+    borrowed_fields=("ollama_host",),
     parameters=PARAMETERS,
     base_url_from=base_url_from,
     chat_class="langchain_llmswitch.providers.openai_chat:SwitchChatOpenAI",

@@ -106,6 +106,7 @@ def chat_kwargs(
     """
     return {
         "llmswitch_provider": provider,
+        "llmswitch_capability": endpoint.capability,
         "model": endpoint.model,
         "base_url": endpoint.base_url,
         "api_key": _api_key(endpoint),

@@ -79,4 +79,13 @@ SPEC = ProviderSpec(
     health_path="/health",
     constraints="structured_outputs",
     vision_probe="vllm_tokenize",
+    model_hint=(
+        "Use the name the server serves (its --served-model-name, e.g. {example!r}; "
+        "see GET /v1/models)."
+    ),
+    example_models={
+        "chat": "Qwen/Qwen2.5-7B-Instruct",
+        "embeddings": "BAAI/bge-small-en-v1.5",
+        "vision": "Qwen/Qwen2-VL-2B-Instruct",
+    },
 )

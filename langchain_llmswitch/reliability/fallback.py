@@ -107,6 +107,18 @@ class FallbackChatModel(BaseChatModel):
         """The primary provider."""
         return self.providers[0]
 
+    @property
+    def model_name(self) -> str:
+        """The primary's model: the model this chain is for, whichever answers a call.
+
+        Which one did answer is in each answer's ``response_metadata``:
+        ``llmswitch_provider``, ``llmswitch_fallback_index`` and the provider's own
+        ``model_name``.
+        """
+        primary = self.models[0]
+        name = getattr(primary, "model_name", None) or getattr(primary, "model", None)
+        return str(name or "")
+
     def _kwargs_for(self, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:
         per_model = kwargs.get("llmswitch_per_model")
         merged = {k: v for k, v in kwargs.items() if k != "llmswitch_per_model"}
@@ -273,6 +285,14 @@ class FallbackChatModel(BaseChatModel):
         return first_available(runnables, self.providers)
 
 
+def _tag_raw(output: Any, provider: str, index: int) -> Any:
+    """Tag the raw message of a structured output with ``include_raw`` (or a message)."""
+    raw = output.get("raw") if isinstance(output, dict) else output
+    if isinstance(raw, BaseMessage):
+        _tag(raw, provider, index)
+    return output
+
+
 def first_available(
     runnables: Sequence[Runnable[Any, Any]], providers: Sequence[str]
 ) -> Runnable[Any, Any]:
@@ -296,9 +316,9 @@ def first_available(
 
     def run(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
-        for runnable, provider in zip(runnables, providers, strict=True):
+        for index, (runnable, provider) in enumerate(zip(runnables, providers, strict=True)):
             try:
-                return runnable.invoke(value, config)
+                return _tag_raw(runnable.invoke(value, config), provider, index)
             except Exception as error:
                 if not is_unavailable(error):
                     raise
@@ -308,9 +328,9 @@ def first_available(
 
     async def arun(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
-        for runnable, provider in zip(runnables, providers, strict=True):
+        for index, (runnable, provider) in enumerate(zip(runnables, providers, strict=True)):
             try:
-                return await runnable.ainvoke(value, config)
+                return _tag_raw(await runnable.ainvoke(value, config), provider, index)
             except Exception as error:
                 if not is_unavailable(error):
                     raise

@@ -5,7 +5,11 @@
 - `guard_stream` / `aguard_stream`: a stream must end with the server saying it is
   complete; one that breaks after its first chunk, or simply ends early, raises
   `StreamInterruptedError` instead of passing a partial message off as complete;
-  `aguard_stream` also bounds each wait for a chunk (``chunk_timeout``).
+  `aguard_stream` also bounds each wait for a chunk (``chunk_timeout``);
+- `tag_result` / `tag_stream` / `atag_stream`: every answer says which provider of the
+  table gave it, in ``response_metadata["llmswitch_provider"]``: each message of a result,
+  and the first chunk of a stream (response metadata of chunks is merged by concatenating
+  strings, so one chunk carries it and the aggregated message holds it once).
 """
 
 from __future__ import annotations
@@ -14,12 +18,26 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from langchain_llmswitch.errors import StreamInterruptedError
 from langchain_llmswitch.reliability.fallback import is_unavailable
 
-__all__ = ["Translate", "aguard_stream", "guard_stream", "translated"]
+__all__ = [
+    "PROVIDER_KEY",
+    "Translate",
+    "aguard_stream",
+    "atag_stream",
+    "guard_stream",
+    "tag",
+    "tag_result",
+    "tag_stream",
+    "translated",
+]
+
+PROVIDER_KEY = "llmswitch_provider"
+"""The ``response_metadata`` key naming the provider that answered."""
 
 Translate = Callable[[Exception], Exception | None]
 """Returns the error to raise instead, or None to let the original through."""
@@ -138,3 +156,59 @@ async def aguard_stream(
             raise
     if not finished:
         raise _broken(where, None, count)
+
+
+def tag(message: BaseMessage, provider: str) -> None:
+    """Write the provider into a message's ``response_metadata``.
+
+    Args:
+        message: An answer (message or chunk).
+        provider: The provider name of the table.
+    """
+    message.response_metadata[PROVIDER_KEY] = provider
+
+
+def tag_result(result: ChatResult, provider: str) -> ChatResult:
+    """Tag every message of a result with the provider, and return the result.
+
+    Args:
+        result: What a model's ``_generate`` returned.
+        provider: The provider name of the table.
+    """
+    for generation in result.generations:
+        tag(generation.message, provider)
+    return result
+
+
+def tag_stream(
+    chunks: Iterator[ChatGenerationChunk], provider: str
+) -> Iterator[ChatGenerationChunk]:
+    """Yield the chunks, the first tagged with the provider.
+
+    Args:
+        chunks: A model's ``_stream``.
+        provider: The provider name of the table.
+    """
+    first = True
+    for chunk in chunks:
+        if first:
+            tag(chunk.message, provider)
+            first = False
+        yield chunk
+
+
+async def atag_stream(
+    chunks: AsyncIterator[ChatGenerationChunk], provider: str
+) -> AsyncIterator[ChatGenerationChunk]:
+    """Yield the chunks of an async stream, the first tagged with the provider.
+
+    Args:
+        chunks: A model's ``_astream``.
+        provider: The provider name of the table.
+    """
+    first = True
+    async for chunk in chunks:
+        if first:
+            tag(chunk.message, provider)
+            first = False
+        yield chunk

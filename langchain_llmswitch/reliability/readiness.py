@@ -24,7 +24,7 @@ from typing import Any
 from langchain_llmswitch.errors import ConfigurationError, ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
-from langchain_llmswitch.resolution import resolve_endpoint
+from langchain_llmswitch.resolution import model_variables, resolve_endpoint
 from langchain_llmswitch.server_info import ServedModel, fetch_models
 
 __all__ = ["Probe", "discover_model", "probe", "wait_for", "wait_until_ready"]
@@ -184,7 +184,8 @@ def discover_model(endpoint: Endpoint) -> Endpoint:
     Raises:
         ConfigurationError: The server could not be asked, or serves none or several.
     """
-    names = "LLM_MODEL" if endpoint.capability == "chat" else f"{endpoint.capability.upper()}_MODEL"
+    variables = model_variables(endpoint.provider, endpoint.capability)
+    names, setting = " or ".join(variables), variables[0]
     try:
         served = fetch_models(endpoint)
     except Exception as error:  # noqa: BLE001 - whatever stops us asking, the advice is the same
@@ -192,14 +193,14 @@ def discover_model(endpoint: Endpoint) -> Endpoint:
             f"No {endpoint.capability} model is configured and {endpoint.base_url} could not be "
             f"asked which it serves ({type(error).__name__}). Set {names}."
         )
-        raise ConfigurationError(msg, setting=names) from None
+        raise ConfigurationError(msg, setting=setting) from None
     if len(served) != 1:
         listed = ", ".join(item.id for item in served) or "none"
         msg = (
             f"No {endpoint.capability} model is configured and {endpoint.base_url} serves "
             f"{len(served)} ({listed}): set {names} to one of them."
         )
-        raise ConfigurationError(msg, setting=names)
+        raise ConfigurationError(msg, setting=setting)
     origins = dict(endpoint.origins)
     origins["model"] = "discovered from the server"
     return dataclasses.replace(endpoint, model=served[0].id, origins=tuple(sorted(origins.items())))

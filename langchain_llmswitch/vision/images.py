@@ -39,7 +39,7 @@ from langchain_llmswitch.config import load_settings
 from langchain_llmswitch.errors import CapabilityError, ConfigurationError, ImageError
 from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
 from langchain_llmswitch.providers.base import Endpoint, VisionProbe
-from langchain_llmswitch.resolution import chat_provider, resolve_endpoint
+from langchain_llmswitch.resolution import capability_provider, resolve_endpoint
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -367,7 +367,7 @@ def _target_provider(model: object | None, provider: str | None) -> str:
         return _provider_of_model(model)
 
     settings = load_settings()
-    name = settings.vision_provider or chat_provider(settings)
+    name = capability_provider(settings, "vision")
     return PROVIDERS[name].name
 
 

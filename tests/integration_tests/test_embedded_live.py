@@ -168,7 +168,7 @@ def test_demo_adds_ocr_when_a_vision_model_is_configured(embedded_cache: Path) -
         vision = harness.ensure_started(["vllm-vision"])["vllm-vision"]
     env = {
         **_environment(embedded_cache),
-        "LLM_PROVIDER": "embedded",  # a vision URL alone would make the default ollama
+        "LLM_PROVIDER": "embedded",  # explicit; vision settings alone leave chat embedded too
         "VISION_PROVIDER": "vllm",
         "VISION_BASE_URL": vision.openai_url,
         "VISION_MODEL": vision.model,

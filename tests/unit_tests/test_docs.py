@@ -13,6 +13,7 @@ import pytest
 from langchain_llmswitch.cli import build_parser
 from langchain_llmswitch.config import ENV_FILE_VARIABLE, LLMSwitchSettings, env_names
 from langchain_llmswitch.embedded.cache import CACHE_ENV
+from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import PARAMETERS
 
@@ -255,3 +256,31 @@ def test_no_internal_project_wording(path: Path) -> None:
         assert known in text  # drop the entry once the cassettes are re-recorded
         text = text.replace(known, "")
     assert not INTERNAL_WORDING.search(text), INTERNAL_WORDING.search(text)
+
+
+def _joined(text: str) -> str:
+    """The text with shell line continuations (backslash, newline, indent) joined."""
+    return re.sub(r"\\\n\s*", "", text)
+
+
+@pytest.mark.parametrize("where", ["README.md", "docs/embedded.md"])
+def test_the_embedded_install_command_is_the_one_errors_give(where: str) -> None:
+    """`MissingDependencyError` prints `EXTRA_INSTALL`; the docs give the very same command."""
+    assert EXTRA_INSTALL in _joined((ROOT / where).read_text())
+
+
+def test_the_embedded_cmake_flags_are_the_harness_ones() -> None:
+    """The harness builds llama.cpp with the documented flags (and its CPU flags on top)."""
+    from harness import versions  # noqa: PLC0415 - the test harness, a sibling package
+
+    assert versions.LLAMA_CMAKE_ARGS.startswith(EXTRA_CMAKE_ARGS)
+
+
+def test_every_page_with_a_vector_store_example_says_it_needs_numpy() -> None:
+    """langchain-core's InMemoryVectorStore imports numpy, which langchain-core does not need."""
+    texts = {"README.md": README, **{path.name: path.read_text() for path in DOCS.glob("*.md")}}
+    texts["examples/rag_service.py"] = (ROOT / "examples" / "rag_service.py").read_text()
+    using = [name for name, text in texts.items() if "InMemoryVectorStore" in text]
+    assert "embedding-spaces.md" in using
+    for name in using:
+        assert "pip install numpy" in texts[name], name

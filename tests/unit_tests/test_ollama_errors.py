@@ -9,8 +9,10 @@ from __future__ import annotations
 import ollama
 import pytest
 
+from langchain_llmswitch import resolve_endpoint
 from langchain_llmswitch.errors import CapabilityError, ModelNotFoundError
-from langchain_llmswitch.providers import ollama_chat
+from langchain_llmswitch.providers import PROVIDERS, ollama_chat
+from langchain_llmswitch.providers.base import Capability
 
 
 @pytest.fixture
@@ -61,3 +63,30 @@ def test_other_errors_pass_through(error: Exception, served: list[str]) -> None:
 def test_served_models_is_empty_when_the_server_cannot_be_asked() -> None:
     # sockets are disabled in the unit tests: the listing fails, and the mapping still works
     assert ollama_chat.served_models("http://127.0.0.1:9") == []
+
+
+@pytest.mark.parametrize(
+    ("capability", "variables", "other"),
+    [
+        ("chat", "LLM_MODEL or OLLAMA_MODEL", "EMBEDDINGS_MODEL"),
+        ("embeddings", "EMBEDDINGS_MODEL or OLLAMA_EMBEDDING_MODEL", "LLM_MODEL"),
+        ("vision", "VISION_MODEL or OLLAMA_VISION_MODEL", "EMBEDDINGS_MODEL"),
+    ],
+)
+def test_unknown_model_names_the_variables_of_its_capability(
+    served: list[str], capability: Capability, variables: str, other: str
+) -> None:
+    error = ollama.ResponseError('model "nope" not found', 404)
+    mapped = ollama_chat.ollama_error(error, "nope", None, capability)
+    assert isinstance(mapped, ModelNotFoundError)
+    assert f"Set {variables} (the {capability} model)" in str(mapped)
+    assert other not in str(mapped)
+    assert mapped.setting == variables.split(" or ", maxsplit=1)[0]
+
+
+def test_the_models_know_their_capability() -> None:
+    """The factory's keywords tell a vision model it is one (its 404 then names VISION_*)."""
+    for provider in ("ollama", "vllm", "openai"):
+        endpoint = resolve_endpoint("vision", provider=provider, model="m", base_url="http://h:1")
+        kwargs = PROVIDERS[provider].chat_kwargs(endpoint)
+        assert kwargs["llmswitch_capability"] == "vision"

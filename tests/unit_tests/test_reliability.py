@@ -193,6 +193,14 @@ def test_discover_model_unreachable_is_a_configuration_error() -> None:
         discover_model(endpoint)
 
 
+def test_discover_model_names_the_variables_of_its_capability() -> None:
+    endpoint = resolve_endpoint("embeddings", provider="vllm", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigurationError) as caught:
+        discover_model(endpoint)
+    assert "Set EMBEDDINGS_MODEL or VLLM_EMBEDDINGS_MODEL." in str(caught.value)
+    assert caught.value.setting == "EMBEDDINGS_MODEL"
+
+
 def test_configured_capabilities(monkeypatch: pytest.MonkeyPatch) -> None:
     # the embedded default serves chat and embeddings, with nothing configured
     assert configured_capabilities(load_settings()) == ["chat", "embeddings"]
