@@ -201,6 +201,7 @@ def _json_body(first: Any, second: Any) -> None:
         raise AssertionError(msg)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-recording's hook: absent without it
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ARG001 - the hook's signature
     """Register the JSON body matcher with pytest-recording's vcr."""
     vcr.register_matcher("json_body", _json_body)
