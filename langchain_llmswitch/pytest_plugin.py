@@ -81,7 +81,7 @@ def _replays_session(config: pytest.Config) -> bool:
     )
 
 
-_SESSION_REPLAY: list[contextlib.ExitStack] = []
+_SESSION_REPLAY = pytest.StashKey[contextlib.ExitStack]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,13 +91,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
         stack = contextlib.ExitStack()
         stack.enter_context(replay.replaying())
-        _SESSION_REPLAY.append(stack)
+        config.stash[_SESSION_REPLAY] = stack
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:  # noqa: ARG001 - the hook's signature
-    """End the session's replay."""
-    while _SESSION_REPLAY:
-        _SESSION_REPLAY.pop().close()
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the session's replay (its own only: pytester runs sessions inside sessions)."""
+    stack = config.stash.get(_SESSION_REPLAY, None)
+    if stack is not None:
+        stack.close()
+        del config.stash[_SESSION_REPLAY]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -92,7 +92,7 @@ def _project(root: Path, files: dict[str, str]) -> Path:
 
 
 def _environment(root: Path, name: str, *, offline: bool) -> tuple[dict[str, str], Path]:
-    """Nothing configured, an empty cache and home; the probe plugin; sockets off if offline."""
+    """Nothing configured, an empty cache; the probe plugin; offline: empty home, no sockets."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     for key in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "XDG_CACHE_HOME", "COV_CORE_SOURCE"):
         env.pop(key, None)
@@ -100,9 +100,10 @@ def _environment(root: Path, name: str, *, offline: bool) -> tuple[dict[str, str
     for folder in (cache, home, probe):
         folder.mkdir(exist_ok=True)
     (probe / "llmswitch_probe.py").write_text(PROBE)
+    if offline:  # a fresh machine; recording keeps the home (pip's configuration)
+        env["HOME"] = str(home)
     env.update(
         LLMSWITCH_CACHE_DIR=str(cache),
-        HOME=str(home),
         PYTHONPATH=str(probe),
         PROBE_OUT=str(root / f"{name}-probe.json"),
         PROBE_MODULES=json.dumps(EXTRA_MODULES),

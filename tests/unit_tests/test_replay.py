@@ -158,3 +158,10 @@ def test_a_vcr_test_without_a_cassette_plugin_fails_in_one_line(
     output = result.stdout.str()
     assert f"llmswitch: cassettes need {pytest_plugin.NEEDS} (MISSING)" in output
     assert f"@pytest.mark.vcr records and replays nothing without {pytest_plugin.NEEDS}" in output
+
+
+def test_an_inner_session_ends_only_its_own_replay(pytester: pytest.Pytester) -> None:
+    with replay_mode.replaying():
+        _inner(pytester, "--record-mode=none").assert_outcomes(passed=2)
+        assert replay_mode.active()
+    assert not replay_mode.active()
