@@ -52,6 +52,8 @@ __all__ = ["NEEDS", "llmswitch_vcr_config", "scrub_request", "scrub_response"]
 # loads pydantic-settings on every pytest run of every project that has it installed).
 PLACEHOLDER_HOST = "http://llmswitch-test-server"
 _KEPT_HEADERS = frozenset({"content-type"})
+# langchain_llmswitch.embedded.processes.PROBE_HEADER: the embedded servers' health probes.
+_PROBE_HEADER = "x-llmswitch-probe"
 _CASSETTE_PLUGINS = ("recording", "vcr")  # pytest-recording, pytest-vcr
 NEEDS = "pytest-recording and vcrpy: pip install 'langchain-llmswitch[pytest]'"
 """What recording and replaying cassettes needs, as the run's header and errors say it."""
@@ -163,7 +165,13 @@ def llmswitch_embeddings(llmswitch_provider: str, _llmswitch_replay: None) -> An
 
 
 def scrub_request(request: Any) -> Any:
-    """Drop every request header but content-type; record one placeholder host."""
+    """Drop every request header but content-type; record one placeholder host.
+
+    The embedded servers' health probes (`langchain_llmswitch.embedded.processes.http_ok`)
+    are not recorded (None): a replay starts no server and probes nothing.
+    """
+    if any(name.lower() == _PROBE_HEADER for name in request.headers):
+        return None
     request.headers = {k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS}
     path_start = request.uri.find("/", request.uri.find("//") + 2)
     request.uri = PLACEHOLDER_HOST + (request.uri[path_start:] if path_start > 0 else "/")

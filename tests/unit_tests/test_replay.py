@@ -165,3 +165,26 @@ def test_an_inner_session_ends_only_its_own_replay(pytester: pytest.Pytester) ->
         _inner(pytester, "--record-mode=none").assert_outcomes(passed=2)
         assert replay_mode.active()
     assert not replay_mode.active()
+
+
+def test_the_embedded_health_probes_stay_out_of_cassettes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vcr.request import Request  # noqa: PLC0415
+
+    from langchain_llmswitch.embedded import processes  # noqa: PLC0415
+
+    sent: list[Any] = []
+
+    def fake_open(request: Any, timeout: float) -> Any:
+        sent.append(request)
+        raise OSError("no server here")
+
+    monkeypatch.setattr(processes._OPENER, "open", fake_open)
+    assert not processes.http_ok("http://127.0.0.1:9/health")
+    headers = dict(sent[0].header_items())
+    assert headers == {processes.PROBE_HEADER.capitalize(): "1"}
+    probe = Request("GET", "http://127.0.0.1:9/health", None, headers)
+    assert pytest_plugin.scrub_request(probe) is None
+    chat = Request("POST", "http://127.0.0.1:9/v1/chat/completions", "{}", {"X-Other": "1"})
+    assert pytest_plugin.scrub_request(chat).uri == (
+        pytest_plugin.PLACEHOLDER_HOST + "/v1/chat/completions"
+    )
