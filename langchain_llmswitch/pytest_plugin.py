@@ -9,7 +9,7 @@ Fixtures:
         servers and replaying them in CI: every request header dropped but content-type,
         one placeholder host (so a cassette recorded against ``127.0.0.1:PORT`` replays
         anywhere), request bodies compared as JSON, response headers dropped, local servers
-        recorded (``ignore_localhost`` off).
+        recorded (``ignore_localhost`` off), the embedded servers' health probes left out.
 
 Use with pytest-recording::
 
