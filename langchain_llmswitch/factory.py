@@ -12,7 +12,7 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from langchain_llmswitch import server_info
+from langchain_llmswitch import replay, server_info
 from langchain_llmswitch.errors import ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
@@ -74,10 +74,11 @@ _ready: set[Endpoint] = set()
 def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]:
     """Start provider-run servers (embedded), wait for a cold primary, discover models.
 
-    Runs when models are built, never when settings resolve.
+    Runs when models are built, never when settings resolve. While cassettes replay
+    (`langchain_llmswitch.replay`) there is no server to wait for.
     """
     chain = [PROVIDERS[endpoint.provider].prepared(endpoint) for endpoint in chain]
-    if wait_ready and chain[0] not in _ready:
+    if wait_ready and not replay.active() and chain[0] not in _ready:
         try:
             readiness.wait_for(chain[0], wait_ready)
             _ready.add(chain[0])

@@ -9,7 +9,7 @@ Fixtures:
         servers and replaying them in CI: every request header dropped but content-type,
         one placeholder host (so a cassette recorded against ``127.0.0.1:PORT`` replays
         anywhere), request bodies compared as JSON, response headers dropped, local servers
-        recorded (``ignore_localhost`` off).
+        recorded (``ignore_localhost`` off), the embedded servers' health probes left out.
 
 Use with pytest-recording::
 
@@ -25,20 +25,38 @@ Use with pytest-recording::
 
     $ pytest --llmswitch-providers=vllm,ollama --record-mode=once   # record
     $ pytest --record-mode=none                                       # replay in CI
+
+Replay is offline: while a test replays its cassette (write-protected: ``--record-mode=none``,
+or ``once`` with the cassette recorded), and for the whole session with
+``--record-mode=none``, models are built in `langchain_llmswitch.replay` mode: the
+``embedded`` default starts no llama-server, needs no ``embedded`` extra and downloads no
+model; a URL that no variable gives is a placeholder; nothing waits for a server. Replay needs
+pytest-recording and vcrpy (``pip install 'langchain-llmswitch[pytest]'``), and the variables
+the cassettes were recorded with, minus the URLs; the header of every run says so in one
+line (`NEEDS`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["llmswitch_vcr_config", "scrub_request", "scrub_response"]
+__all__ = ["NEEDS", "llmswitch_vcr_config", "scrub_request", "scrub_response"]
 
+# The value of langchain_llmswitch.replay.PLACEHOLDER_HOST (not imported: importing the package
+# loads pydantic-settings on every pytest run of every project that has it installed).
 PLACEHOLDER_HOST = "http://llmswitch-test-server"
 _KEPT_HEADERS = frozenset({"content-type"})
+# langchain_llmswitch.embedded.processes.PROBE_HEADER: the embedded servers' health probes.
+_PROBE_HEADER = "x-llmswitch-probe"
+_CASSETTE_PLUGINS = ("recording", "vcr")  # pytest-recording, pytest-vcr
+NEEDS = "pytest-recording and vcrpy: pip install 'langchain-llmswitch[pytest]'"
+"""What recording and replaying cassettes needs, as the run's header and errors say it."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +68,67 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated providers to run llmswitch_* fixtures against "
         "(default: the configured LLM_PROVIDER)",
     )
+
+
+def _has_cassette_plugin(config: pytest.Config) -> bool:
+    return any(config.pluginmanager.hasplugin(name) for name in _CASSETTE_PLUGINS)
+
+
+def _replays_session(config: pytest.Config) -> bool:
+    """``--record-mode=none`` given: nothing in the session may reach a server."""
+    return (
+        config.pluginmanager.hasplugin("recording")
+        and config.getoption("--record-mode", None) == "none"
+        and not config.getoption("--disable-recording", default=False)
+    )
+
+
+_SESSION_REPLAY = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--record-mode=none``, replay from the start (module fixtures, collection)."""
+    if _replays_session(config):
+        from langchain_llmswitch import replay  # noqa: PLC0415 - only replaying sessions
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(replay.replaying())
+        config.stash[_SESSION_REPLAY] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the session's replay (its own only: pytester runs sessions inside sessions)."""
+    stack = config.stash.get(_SESSION_REPLAY, None)
+    if stack is not None:
+        stack.close()
+        del config.stash[_SESSION_REPLAY]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """One line: what recording and replaying cassettes needs, and whether it is there."""
+    found = "installed" if _has_cassette_plugin(config) else "MISSING"
+    return f"llmswitch: cassettes need {NEEDS} ({found}); replay starts no server"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``vcr`` test without a cassette plugin would reach the real servers: fail it."""
+    if item.get_closest_marker("vcr") is not None and not _has_cassette_plugin(item.config):
+        pytest.fail(f"@pytest.mark.vcr records and replays nothing without {NEEDS}")
+
+
+@pytest.fixture(autouse=True)
+def _llmswitch_replay(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Build models in replay mode while the test's cassette only replays."""
+    cassette = None
+    if "vcr" in request.fixturenames and request.node.get_closest_marker("vcr") is not None:
+        cassette = request.getfixturevalue("vcr")  # pytest-recording's cassette, or None
+    if not getattr(cassette, "write_protected", False):
+        yield
+        return
+    from langchain_llmswitch import replay  # noqa: PLC0415 - only replayed tests
+
+    with replay.replaying():
+        yield
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -70,7 +149,7 @@ def llmswitch_provider(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def llmswitch_chat_model(llmswitch_provider: str) -> Any:
+def llmswitch_chat_model(llmswitch_provider: str, _llmswitch_replay: None) -> Any:
     """The chat model the configuration names, for the provider of this run."""
     from langchain_llmswitch import get_chat_model  # noqa: PLC0415 - pydantic-settings: not on every pytest run
 
@@ -78,7 +157,7 @@ def llmswitch_chat_model(llmswitch_provider: str) -> Any:
 
 
 @pytest.fixture
-def llmswitch_embeddings(llmswitch_provider: str) -> Any:
+def llmswitch_embeddings(llmswitch_provider: str, _llmswitch_replay: None) -> Any:
     """The embeddings the configuration names, for the provider of this run."""
     from langchain_llmswitch import get_embeddings  # noqa: PLC0415
 
@@ -86,7 +165,13 @@ def llmswitch_embeddings(llmswitch_provider: str) -> Any:
 
 
 def scrub_request(request: Any) -> Any:
-    """Drop every request header but content-type; record one placeholder host."""
+    """Drop every request header but content-type; record one placeholder host.
+
+    The embedded servers' health probes (`langchain_llmswitch.embedded.processes.http_ok`)
+    are not recorded (None): a replay starts no server and probes nothing.
+    """
+    if any(name.lower() == _PROBE_HEADER for name in request.headers):
+        return None
     request.headers = {k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS}
     path_start = request.uri.find("/", request.uri.find("//") + 2)
     request.uri = PLACEHOLDER_HOST + (request.uri[path_start:] if path_start > 0 else "/")
@@ -126,6 +211,7 @@ def _json_body(first: Any, second: Any) -> None:
         raise AssertionError(msg)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-recording's hook: absent without it
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ARG001 - the hook's signature
     """Register the JSON body matcher with pytest-recording's vcr."""
     vcr.register_matcher("json_body", _json_body)

@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from langchain_llmswitch import replay
 from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
@@ -226,6 +227,9 @@ class _Resolver:
                 "default (port chosen on first use)" if started else "default"
             )
             return spec.default_base_url
+        if replay.active():  # cassettes match on the path, never the host
+            self.origins["base_url"] = "replay placeholder (no server)"
+            return replay.PLACEHOLDER_URL
         legacy = spec.suggested_fields(spec.legacy_base_url[self.capability])
         names = [_names(own)] + [_names(f) for f in legacy]
         msg = (

@@ -46,6 +46,7 @@ __all__ = [
     "embedded_dir",
     "ensure_running",
     "llama_server_binary",
+    "model_name",
     "running",
     "status",
     "stop",
@@ -87,6 +88,15 @@ _RECIPES: Final[dict[Role, _Recipe]] = {
         ("--embeddings", "-c", "2048", "-b", "2048", "-ub", "2048", "-np", "4", *_COMMON_FLAGS),
     ),
 }
+
+
+def model_name(role: Role) -> str:
+    """The model name the server of a role answers to (its ``--alias``), started or not.
+
+    Args:
+        role: ``chat`` or ``embeddings``.
+    """
+    return _RECIPES[role].alias
 
 
 @dataclass(frozen=True)

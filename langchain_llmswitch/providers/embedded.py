@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from langchain_llmswitch import replay
 from langchain_llmswitch.embedded.install import EXTRA_CMAKE_ARGS, EXTRA_INSTALL, EXTRA_PACKAGE
 from langchain_llmswitch.providers import openai_compatible, openai_protocol
 from langchain_llmswitch.providers.base import Endpoint, ProviderSpec
@@ -32,6 +33,10 @@ def prepare(endpoint: Endpoint) -> Endpoint:
     Args:
         endpoint: A resolved chat or embeddings endpoint of this provider.
 
+    While cassettes replay (`langchain_llmswitch.replay`), no server is started and nothing
+    of the ``embedded`` extra is needed: the endpoint gets the placeholder URL the cassettes
+    were recorded under and the model name the server answers to.
+
     Returns:
         The endpoint with the running server's URL and model name.
 
@@ -44,14 +49,16 @@ def prepare(endpoint: Endpoint) -> Endpoint:
     from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415
 
     role: embedded_server.Role = "embeddings" if endpoint.capability == "embeddings" else "chat"
-    server = embedded_server.ensure_running(role)
-    origin = f"embedded {role} server, pid {server.pid}"
+    if replay.active():
+        url, model = replay.PLACEHOLDER_URL, embedded_server.model_name(role)
+        origin = f"embedded {role} server, replayed from a cassette (not started)"
+    else:
+        server = embedded_server.ensure_running(role)
+        url, model = server.openai_url, server.model
+        origin = f"embedded {role} server, pid {server.pid}"
     origins = {**dict(endpoint.origins), "base_url": origin, "model": origin}
     return dataclasses.replace(
-        endpoint,
-        base_url=server.openai_url,
-        model=server.model,
-        origins=tuple(sorted(origins.items())),
+        endpoint, base_url=url, model=model, origins=tuple(sorted(origins.items()))
     )
 
 

@@ -30,6 +30,7 @@ LAZY_ALLOWED = {
     ("providers.openai_protocol", "reliability.transport"): "httpx",
     ("embedded.models", "embedded.minilm_gguf"): "numpy, gguf (the embedded extra)",
     ("pytest_plugin", ""): "pydantic-settings, not on every pytest run",
+    ("pytest_plugin", "replay"): "the package (pydantic-settings): only when replaying",
 }
 
 
