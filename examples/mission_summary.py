@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from langchain_llmswitch import get_chat_model
 
 # The settings such a client hard-coded, in our names; every provider gets its own spelling.
-PLAN: dict[str, Any] = {
+SAMPLING: dict[str, Any] = {
     "temperature": 0.3,
     "max_tokens": 2500,
     "num_ctx": 32768,
@@ -47,7 +47,7 @@ Item = Annotated[str, Field(max_length=60)]
 
 
 class MissionAnalysis(BaseModel):
-    """The plan's JSON analysis: a summary, a grade A-F, strengths and improvements."""
+    """A mission debrief's JSON analysis: a summary, a grade A-F, strengths and improvements."""
 
     summary: str = Field(min_length=1, max_length=200, description="Two sentences.")
     grade: Literal["A", "B", "C", "D", "E", "F"]
@@ -62,7 +62,7 @@ def analyse_mission(debrief: str, *, max_tokens: int | None = None) -> MissionAn
         debrief: The debrief text.
         max_tokens: Cap on generated tokens (default: 2500).
     """
-    chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
+    chat = get_chat_model(**{**SAMPLING, "max_tokens": max_tokens or SAMPLING["max_tokens"]})
     result = chat.with_structured_output(MissionAnalysis).invoke(
         [("system", SYSTEM), ("human", debrief)]
     )

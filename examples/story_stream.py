@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_llmswitch import get_chat_model
 
-PLAN: dict[str, Any] = {
+SAMPLING: dict[str, Any] = {
     "temperature": 0.3,
     "max_tokens": 2500,
     "num_ctx": 32768,
@@ -43,7 +43,7 @@ def stream_story(premise: str, *, max_tokens: int | None = None) -> Iterator[str
         premise: What the story is about.
         max_tokens: Cap on generated tokens (default: 2500).
     """
-    chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
+    chat = get_chat_model(**{**SAMPLING, "max_tokens": max_tokens or SAMPLING["max_tokens"]})
     for chunk in chat.stream(_messages(premise)):
         if chunk.text:
             yield chunk.text
@@ -51,7 +51,7 @@ def stream_story(premise: str, *, max_tokens: int | None = None) -> Iterator[str
 
 async def astream_story(premise: str, *, max_tokens: int | None = None) -> AsyncIterator[str]:
     """The same, for async code (a web handler streaming to its client)."""
-    chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
+    chat = get_chat_model(**{**SAMPLING, "max_tokens": max_tokens or SAMPLING["max_tokens"]})
     async for chunk in chat.astream(_messages(premise)):
         if chunk.text:
             yield chunk.text

@@ -19,7 +19,7 @@ from typing import Any
 from langchain_llmswitch import get_chat_model
 from langchain_llmswitch.structured import constrained
 
-PLAN: dict[str, Any] = {
+SAMPLING: dict[str, Any] = {
     "temperature": 0.3,
     "max_tokens": 2500,
     "num_ctx": 32768,
@@ -45,7 +45,7 @@ def generate_title(text: str, *, max_tokens: int | None = None, retries: int = 1
         max_tokens: Cap on generated tokens (default: 2500).
         retries: Extra attempts if an answer does not match.
     """
-    chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
+    chat = get_chat_model(**{**SAMPLING, "max_tokens": max_tokens or SAMPLING["max_tokens"]})
     title: str = constrained(chat, regex=TITLE, retries=retries).invoke(
         [("system", SYSTEM), ("human", text)]
     )

@@ -25,7 +25,7 @@ from langchain_core.runnables import RunnableLambda
 from langchain_llmswitch import get_chat_model
 from langchain_llmswitch.structured import constrained
 
-PLAN: dict[str, Any] = {
+SAMPLING: dict[str, Any] = {
     "temperature": 0.3,
     "max_tokens": 2500,
     "num_ctx": 32768,
@@ -85,7 +85,7 @@ def clean_transcript(
         threads: Lines of a batch cleaned at once.
         max_tokens: Cap on generated tokens per line (default: 2500).
     """
-    chat = get_chat_model(**{**PLAN, "max_tokens": max_tokens or PLAN["max_tokens"]})
+    chat = get_chat_model(**{**SAMPLING, "max_tokens": max_tokens or SAMPLING["max_tokens"]})
 
     def clean_line(item: tuple[int, str]) -> str:
         number, text = item

@@ -59,9 +59,9 @@ def _use(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
 @pytest.mark.filterwarnings("ignore:LLM_NUM_CTX=32768 cannot be applied")
 def test_mission_summary(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
     _use(monkeypatch, backend)
-    # The plan samples (temperature 0.3), and the tiny model sometimes loops inside the
+    # The example samples (temperature 0.3), and the tiny model sometimes loops inside the
     # bounded strings: with 320 tokens, 3 answers in 30 were cut on the Ollama API (whose
-    # grammar also allows whitespace; the proxy forwards no seed). 900 tokens hold the longest
+    # grammar also allows whitespace). 900 tokens hold the longest
     # answer the schema allows unless every string loops in digits (a token each); measured
     # at 640: 0 cut in 40, median 94 tokens and 1.6 s.
     analysis = mission_summary.analyse_mission(mission_summary.SAMPLE_DEBRIEF, max_tokens=900)

@@ -24,7 +24,7 @@ LABELS = ["positive", "negative", "neutral"]
 
 
 class Analysis(BaseModel):
-    """The seed's essay analysis (lists bounded: a tiny model otherwise lists forever)."""
+    """An essay's graded analysis (lists bounded: a tiny model otherwise lists forever)."""
 
     grade: Literal["A", "B", "C", "D", "E", "F"]
     strengths: list[str] = Field(max_length=3)

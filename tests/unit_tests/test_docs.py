@@ -240,21 +240,10 @@ def _user_facing_files() -> list[Path]:
     return sorted(files)
 
 
-# A pydantic model's docstring is sent to the server as its JSON schema's description, so
-# the recorded cassettes hold it: rewording it needs them re-recorded (make record).
-SENT_TO_THE_SERVER = {
-    "examples/mission_summary.py": '"""The plan\'s JSON analysis: a summary, a grade A-F',
-}
-
-
 @pytest.mark.parametrize("path", _user_facing_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_internal_project_wording(path: Path) -> None:
     """Say what the code replaces ("a hand-written Ollama client"), not "the seeds"."""
     text = path.read_text()
-    known = SENT_TO_THE_SERVER.get(str(path.relative_to(ROOT)))
-    if known:
-        assert known in text  # drop the entry once the cassettes are re-recorded
-        text = text.replace(known, "")
     assert not INTERNAL_WORDING.search(text), INTERNAL_WORDING.search(text)
 
 
