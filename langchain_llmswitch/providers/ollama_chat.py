@@ -22,7 +22,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
-from langchain_llmswitch import structured
+from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import (
     CapabilityError,
     ModelNotFoundError,
@@ -58,9 +58,9 @@ def _shown(url: str) -> str:
 def served_models(base_url: str) -> list[str]:
     """The models an Ollama server lists at ``/api/tags``, sorted (2 s, no retries; [] if not)."""
     with contextlib.suppress(Exception):  # the listing is a courtesy; the 404 stands
-        response = httpx.get(f"{base_url}/api/tags", timeout=2.0)
+        response = server_info.get_listing(f"{base_url}/api/tags", None)
         response.raise_for_status()
-        return sorted(str(model["name"]) for model in response.json()["models"])
+        return sorted(model.id for model in server_info.parse_models(response.json()))
     return []
 
 
