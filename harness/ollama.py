@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Final
@@ -184,8 +183,9 @@ def create_models(root: Path, models: Path, files: dict[str, str], log: Path) ->
     pid = process.spawn([str(binary(root)), "serve"], env, models.parent, log)
     try:
         base = f"http://127.0.0.1:{port}"
-        if not _wait(base + "/api/version", pid, 30.0):
-            msg = f"ollama serve did not answer on {base} within 30 s:\n{process.tail(log)}"
+        reason = process.wait_http(base + "/api/version", pid, 30.0)
+        if reason is not None:
+            msg = f"ollama serve on {base}: {reason}\n{process.tail(log)}"
             raise BuildError(msg)
         for name, text in files.items():
             modelfile = models.parent / f"Modelfile.{name}"
@@ -193,14 +193,3 @@ def create_models(root: Path, models: Path, files: dict[str, str], log: Path) ->
             run_logged([binary(root), "create", name, "-f", modelfile], log, env=env)
     finally:
         process.terminate(pid, process.start_ticks(pid))
-
-
-def _wait(url: str, pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.http_ok(url):
-            return True
-        if process.exited(pid) is not None:
-            return False
-        time.sleep(process.POLL_INTERVAL)
-    return False

@@ -14,6 +14,7 @@ from langchain_llmswitch.embedded.processes import (
     start_ticks,
     tail,
     terminate,
+    wait_http,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "start_ticks",
     "tail",
     "terminate",
+    "wait_http",
 ]

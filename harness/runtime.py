@@ -101,17 +101,10 @@ def _wait_ready(name: str, pid: int, url: str, log_path: Path, timeout: float) -
         Seconds it took.
     """
     started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        if process.http_ok(url):
-            return time.monotonic() - started
-        code = process.exited(pid)
-        if code is not None or not process.is_alive(pid, None):
-            reason = f"exited with code {code}" if code is not None else "died"
-            raise ServerStartError(_failure(name, reason, log_path))
-        if time.monotonic() > deadline:
-            raise ServerStartError(_failure(name, f"not ready after {timeout:.0f} s", log_path))
-        time.sleep(process.POLL_INTERVAL)
+    reason = process.wait_http(url, pid, timeout)
+    if reason is not None:
+        raise ServerStartError(_failure(name, reason, log_path))
+    return time.monotonic() - started
 
 
 def _failure(name: str, reason: str, log_path: Path) -> str:

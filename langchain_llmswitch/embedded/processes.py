@@ -195,6 +195,30 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def wait_http(url: str, pid: int, timeout: float) -> str | None:
+    """Poll ``url`` until HTTP 200 while the process ``pid`` lives.
+
+    Args:
+        url: Full URL of the readiness probe.
+        pid: The server process.
+        timeout: Seconds to wait at most.
+
+    Returns:
+        None once it answers, else why not ("exited with code N", "died", "not ready after").
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if http_ok(url):
+            return None
+        alive = is_alive(pid, None)  # first: a process that ends between the looks has a code
+        code = exited(pid)
+        if code is not None or not alive:
+            return f"exited with code {code}" if code is not None else "died"
+        if time.monotonic() > deadline:
+            return f"not ready after {timeout:.0f} s"
+        time.sleep(POLL_INTERVAL)
+
+
 def post_json(url: str, payload: object, timeout: float = 60.0) -> object:
     """POST a JSON body and return the decoded JSON answer.
 

@@ -250,8 +250,9 @@ def _wait_healthy(state: ServerState, timeout: float) -> str | None:
     while time.monotonic() < deadline:
         if _healthy(state, timeout=1.0):
             return None
+        alive = _alive(state)  # first: a server that ends between the looks has a code
         code = processes.exited(state.pid)
-        if code is not None or not _alive(state):
+        if code is not None or not alive:
             return f"exited with code {code}" if code is not None else "exited"
         time.sleep(processes.POLL_INTERVAL)
     return f"did not answer /health within {timeout:.0f} s"
