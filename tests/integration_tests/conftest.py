@@ -65,11 +65,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Live runs start every server first, outside any cassette (health polls are not
     recorded)."""
     if is_live(session.config):
-        names = sorted({spec[role] for spec in BACKENDS.values() for role in ("chat", "embed")})
         only = os.environ.get("LLMSWITCH_LIVE_BACKENDS")  # e.g. "ollama" with -k ollama
-        if only:
-            wanted = {name.strip() for name in only.split(",")}
-            names = sorted({BACKENDS[b][role] for b in wanted for role in ("chat", "embed")})
+        wanted = [name.strip() for name in only.split(",")] if only else list(BACKENDS)
+        names = sorted({BACKENDS[b][role] for b in wanted for role in ("chat", "embed")})
         _LIVE_SERVERS.update(_start(names))
 
 
