@@ -129,4 +129,6 @@ SPEC = ProviderSpec(
     model_hint="Use an Ollama tag such as {example!r} (see `ollama list`).",
     example_models={"chat": "llama3.1:8b", "embeddings": "nomic-embed-text", "vision": "llava:7b"},
     native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
+    tools_probe="ollama_template",
+    context_probe="ollama_show",
 )

@@ -86,4 +86,6 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     native_chat_classes=("langchain_openai.chat_models.base:BaseChatOpenAI",),
+    tools_probe="llamacpp_props",
+    context_probe="llamacpp_props",
 )

@@ -23,7 +23,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -118,6 +118,10 @@ class FallbackChatModel(BaseChatModel):
         primary = self.models[0]
         name = getattr(primary, "model_name", None) or getattr(primary, "model", None)
         return str(name or "")
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The primary's profile: what the chain is for (its tools are bound on every model)."""
+        return self.models[0].profile if self.models else None
 
     def _kwargs_for(self, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:
         per_model = kwargs.get("llmswitch_per_model")
