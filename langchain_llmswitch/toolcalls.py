@@ -168,6 +168,8 @@ def from_envelope(message: BaseMessage, tools: Sequence[dict[str, Any]]) -> Base
         envelope = json.loads(raw)
     except json.JSONDecodeError as error:
         reason = f"the answer is not JSON ({error.msg})"
+        if _cut(message):
+            reason = "the answer was cut at the token limit before the call was complete"
         raise ToolCallError(reason, raw) from error
     if not isinstance(envelope, dict) or not isinstance(envelope.get("name"), str):
         reason = 'the answer is not {"name": ..., "arguments": {...}}'
@@ -184,6 +186,12 @@ def from_envelope(message: BaseMessage, tools: Sequence[dict[str, Any]]) -> Base
         chunk = {"name": name, "args": json.dumps(args), "id": call_id, "index": 0}
         update["tool_call_chunks"] = [{**chunk, "type": "tool_call_chunk"}]
     return message.model_copy(update=update)
+
+
+def _cut(message: BaseMessage) -> bool:
+    """Whether the server stopped the answer at its token limit (OpenAI and Ollama spelling)."""
+    metadata = message.response_metadata or {}
+    return "length" in (metadata.get("finish_reason"), metadata.get("done_reason"))
 
 
 def check_message(message: BaseMessage, tools: Sequence[dict[str, Any]] | None) -> BaseMessage:
@@ -307,6 +315,10 @@ def bind(
     spec = PROVIDERS[provider]
     if tools and (spec.tools == "none" or not (model.profile or {}).get("tool_calling", True)):
         raise refuse_tools(provider, model.llmswitch_where)
+    if not tools:  # create_agent's ProviderStrategy without tools: `tools: []` is a 400 on vLLM
+        for name in ("strict", "parallel_tool_calls", "tool_choice"):
+            kwargs.pop(name, None)
+        return model.bind(**kwargs)  # type: ignore[no-any-return]
     formatted = [convert_to_openai_tool(tool) for tool in tools]
     forced = forced_choice(tool_choice, formatted)
     mode = "auto" if forced is None else ("any" if forced == ANY else "named")

@@ -205,3 +205,12 @@ def test_ollama_template_without_tools_is_refused(monkeypatch: pytest.MonkeyPatc
     llm = get_chat_model(provider="ollama", base_url="http://127.0.0.1:9", model="m")
     with pytest.raises(CapabilityError, match=r"does not render \.Tools"):
         llm.bind_tools([get_weather], tool_choice="any")
+
+
+def test_an_answer_cut_at_the_token_limit_says_so() -> None:
+    cut = AIMessage(
+        content='{"name":"add","arguments":{"a":1,', response_metadata={"finish_reason": "length"}
+    )
+    with pytest.raises(ToolCallError, match="cut at the token limit") as caught:
+        toolcalls.from_envelope(cut, TOOLS)
+    assert caught.value.raw == '{"name":"add","arguments":{"a":1,'
