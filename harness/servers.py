@@ -220,7 +220,7 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
         "--no-cache-prompt",
         "--jinja",
         "--chat-template-file",
-        str(TEMPLATES_DIR / "smollm2-tools-llamacpp.jinja"),
+        str(TEMPLATES_DIR / "smollm2-tools.jinja"),
     ]
     return LaunchPlan(argv)
 

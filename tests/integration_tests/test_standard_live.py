@@ -81,6 +81,9 @@ OLLAMA_JSON_MODE = (
     "token limit: wrong shape and never closed"
 )
 
+OUTPUT_VERSIONS: list[dict[str, Any]] = [{}, {"output_version": "v1"}]
+"""The parametrisation of the standard tests that an override keeps."""
+
 # Tool calling: the forced call is enforced (the tool and a schema-valid call); what the 135M
 # model writes inside it, and whether it calls a tool unforced, is the model's.
 TOOL_ON_ITS_OWN = (
@@ -177,6 +180,7 @@ class _Chat(ChatModelIntegrationTests):
         return False  # one chat model per server
 
     @pytest.mark.xfail(reason=TOOL_ON_ITS_OWN, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
     def test_agent_loop(self, model: BaseChatModel) -> None:
         super().test_agent_loop(model)
 
@@ -241,6 +245,7 @@ class TestVLLMChatStandard(_CompactJson):
     backend = "vllm"
 
     @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 100, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
     def test_tool_calling(self, model: BaseChatModel) -> None:
         super().test_tool_calling(model)
 
@@ -283,6 +288,7 @@ class TestOllamaChatStandard(_Chat):
     backend = "ollama"
 
     @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 102, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
     def test_tool_calling(self, model: BaseChatModel) -> None:
         super().test_tool_calling(model)
 
