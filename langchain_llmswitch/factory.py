@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEYWORD_ALIASES",
+    "built_endpoint",
     "clear_cache",
     "get_chat_model",
     "get_embeddings",
@@ -94,6 +95,23 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
             endpoint = _discovered[endpoint]  # noqa: PLW2901 - replaced by the discovered one
         prepared.append(endpoint)
     return prepared
+
+
+def built_endpoint(capability: Capability, **overrides: Any) -> Endpoint:
+    """Return the endpoint a factory builds on, not the one the settings name.
+
+    The embedded provider's server is started (its real URL and model name), and a model
+    left unset is discovered, as the factories do: what an embedding space or a log line
+    must name is the model that answers.
+
+    Args:
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+        **overrides: The same keywords the factory takes.
+
+    Returns:
+        The prepared endpoint of the primary provider.
+    """
+    return _prepared([resolve_endpoint(capability, **overrides)], None)[0]
 
 
 def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:
