@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models import LangSmithParams, LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
@@ -95,6 +95,15 @@ class SwitchChatOpenAI(ChatOpenAI):
         not carried through serialisation.
         """
         return ChatOpenAI.lc_id()
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """Trace under the provider of the table (``vllm``), not ChatOpenAI's ``openai``.
+
+        LangSmith groups and prices runs by ``ls_provider``; a vLLM run is not an OpenAI run.
+        """
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = self.llmswitch_provider
+        return params
 
     def _served_models(self) -> list[server_info.ServedModel]:
         """The server's ``GET /models`` through this model's own client: 2 s, no retries.
