@@ -460,6 +460,33 @@ def settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitch
     return load_settings(**renamed)
 
 
+def split_keywords(
+    capability: Capability, overrides: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate a factory's setting keywords from the keywords for the LangChain class.
+
+    Args:
+        capability: The factory's capability.
+        overrides: The factory's keywords.
+
+    Returns:
+        ``(settings keywords, other keywords)``; the others are LangChain's own or the
+        provider class's (`langchain_llmswitch.keywords`).
+
+    Example:
+        >>> split_keywords("chat", {"temperature": 0, "tags": ["rag"]})
+        ({'temperature': 0}, {'tags': ['rag']})
+    """
+    settings: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    fields = LLMSwitchSettings.model_fields
+    for key, value in overrides.items():
+        name = KEYWORD_ALIASES.get(key, key)
+        name = _CAPABILITY_KEYWORDS[capability].get(name, name)  # as settings_for() does
+        (settings if name in fields else others)[key] = value
+    return settings, others
+
+
 def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:
     """Resolve what a factory would use, without building anything.
 
