@@ -34,7 +34,13 @@ from langchain_llmswitch import replay
 from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
-from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
+from langchain_llmswitch.providers.base import (
+    PARAMETER_ALIASES,
+    Capability,
+    Endpoint,
+    ProviderSpec,
+    Sampling,
+)
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -419,9 +425,7 @@ def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[E
 
 
 KEYWORD_ALIASES: dict[str, str] = {
-    "num_predict": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "repeat_penalty": "repetition_penalty",
+    **PARAMETER_ALIASES,
     "request_timeout": "timeout",
     "host": "base_url",
 }

@@ -66,6 +66,13 @@ PARAMETERS: tuple[str, ...] = (
 )
 """Our names of the sampling parameters, in the order tables show them."""
 
+PARAMETER_ALIASES: dict[str, str] = {
+    "num_predict": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "repeat_penalty": "repetition_penalty",
+}
+"""Native spellings of our parameter names, accepted by the factories and per call."""
+
 
 @dataclass(frozen=True, slots=True)
 class Placement:

@@ -28,6 +28,7 @@ from langchain_llmswitch.errors import (
     ModelNotFoundError,
     StreamInterruptedError,
 )
+from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.providers.ollama import SPEC
 from langchain_llmswitch.reliability.guards import (
@@ -123,7 +124,12 @@ class SwitchChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
-        return super()._chat_params(messages, stop, **kwargs)
+        spec = PROVIDERS[self.llmswitch_provider]
+        fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "options")
+        given = kwargs.pop("options", None)  # merged with the model's, not replacing them
+        params = super()._chat_params(messages, stop, **kwargs)
+        params["options"] = {**(params.get("options") or {}), **(given or {}), **fields, **extras}
+        return params
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""

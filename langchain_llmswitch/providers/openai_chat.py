@@ -1,8 +1,9 @@
 """ChatOpenAI as this package configures it for vLLM and OpenAI-compatible servers.
 
 Adds to ChatOpenAI, without changing its interface:
-- ``extra_body`` given per call is merged with the model's own (``top_k``, penalties)
-  instead of replacing it;
+- parameters given per call take the factories' names and go where the provider table
+  says (`per_call`); ``extra_body`` given per call is merged with the model's own
+  (``top_k``, penalties) instead of replacing it;
 - legacy ``guided_*`` fields are rewritten for the server in use (vLLM ignores them);
 - ``with_structured_output`` uses a JSON schema the server enforces, re-checks the result,
   and raises `StructuredOutputError` with the raw text on a mismatch; on llama-server the
@@ -27,7 +28,7 @@ from pydantic import Field
 
 from langchain_llmswitch import server_info, structured
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.reliability.guards import (
     aguard_stream,
@@ -242,6 +243,11 @@ class SwitchChatOpenAI(ChatOpenAI):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        spec = PROVIDERS[self.llmswitch_provider]
+        fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "extra_body")
+        kwargs.update(fields)
+        if extras:
+            kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extras}
         if isinstance(kwargs.get("extra_body"), dict) and self.extra_body:
             kwargs["extra_body"] = {**self.extra_body, **kwargs["extra_body"]}
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
