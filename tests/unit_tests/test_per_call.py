@@ -42,7 +42,12 @@ WIRE: dict[str, dict[str, tuple[str, ...]]] = {
         "repetition_penalty": ("options", "repeat_penalty"),
     },
 }
-VALUES: dict[str, Any] = {"max_tokens": 16, "temperature": 0.7, "top_k": 5, "repetition_penalty": 1.2}
+VALUES: dict[str, Any] = {
+    "max_tokens": 16,
+    "temperature": 0.7,
+    "top_k": 5,
+    "repetition_penalty": 1.2,
+}
 SPELLINGS = {"max_tokens": "num_predict", "repetition_penalty": "repeat_penalty"}
 
 
