@@ -40,7 +40,7 @@ from langchain_llmswitch.reliability.guards import (
     translated,
 )
 from langchain_llmswitch.resolution import model_variables
-from langchain_llmswitch.vision.images import capability_error_from
+from langchain_llmswitch.vision.images import capability_error_from, checked_messages
 
 __all__ = ["SwitchChatOllama"]
 
@@ -125,6 +125,7 @@ class SwitchChatOllama(ChatOllama):
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
         spec = PROVIDERS[self.llmswitch_provider]
+        messages = checked_messages(messages, inline_urls=spec.protocol == "ollama")
         fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "options")
         given = kwargs.pop("options", None)  # merged with the model's, not replacing them
         params = super()._chat_params(messages, stop, **kwargs)

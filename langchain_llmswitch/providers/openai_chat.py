@@ -40,7 +40,7 @@ from langchain_llmswitch.reliability.guards import (
 )
 from langchain_llmswitch.resolution import model_variables
 from langchain_llmswitch.structured import gbnf
-from langchain_llmswitch.vision.images import capability_error_from
+from langchain_llmswitch.vision.images import capability_error_from, checked_messages
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -244,6 +244,9 @@ class SwitchChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> dict[str, Any]:
         spec = PROVIDERS[self.llmswitch_provider]
+        input_ = checked_messages(
+            self._convert_input(input_).to_messages(), inline_urls=spec.protocol == "ollama"
+        )
         fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "extra_body")
         kwargs.update(fields)
         if extras:
