@@ -238,6 +238,26 @@ def backend(request: pytest.FixtureRequest, backend_factory: Callable[[str], Bac
     return backend_factory(str(request.param))
 
 
+@pytest.fixture(scope="module")
+def linked_embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A temporary cache for the embedded default, its models linked from the real cache
+    (nothing fetched again); every embedded server started in it is stopped at the end."""
+    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415
+    from langchain_llmswitch.embedded.cache import CACHE_ENV, cache_root  # noqa: PLC0415
+
+    real = cache_root()
+    cache = tmp_path_factory.mktemp("embedded-cache")
+    (cache / "embedded").mkdir()
+    if (real / "embedded" / "models").is_dir():
+        (cache / "embedded" / "models").symlink_to(real / "embedded" / "models")
+    try:
+        yield cache
+    finally:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(CACHE_ENV, str(cache))
+            embedded_server.stop()
+
+
 # --- cassettes: the package's own pytest plugin gives the vcr configuration ------------------
 
 

@@ -31,13 +31,13 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from langchain_llmswitch.embedded.cache import CACHE_ENV, cache_root
+from langchain_llmswitch.embedded.cache import CACHE_ENV
 from tests.conftest import SETTINGS_VARIABLES
 from tests.unit_tests.test_ocr import make_pdf
 
@@ -111,39 +111,18 @@ def test_the_worked_example_is_the_one_the_replay_test_runs() -> None:
 # --- the live run ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A temporary cache for the embedded default, its models linked from the real cache."""
-    real = cache_root()
-    cache = tmp_path_factory.mktemp("snippets-cache")
-    (cache / "embedded").mkdir()
-    if (real / "embedded" / "models").is_dir():
-        (cache / "embedded" / "models").symlink_to(real / "embedded" / "models")
-    try:
-        yield cache
-    finally:
-        env = {**_clean_environment(), CACHE_ENV: str(cache)}
-        subprocess.run(
-            [str(Path(sys.executable).parent / "llmswitch"), "embedded", "stop"],
-            env=env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-
-
 def _clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
 
 
 @pytest.fixture
 def environment_for(
-    backend_factory: Callable[[str], Backend], embedded_cache: Path
+    backend_factory: Callable[[str], Backend], linked_embedded_cache: Path
 ) -> Callable[[str], dict[str, str]]:
     """Return the environment a block of a backend runs with."""
 
     def get(name: str) -> dict[str, str]:
-        env = {**_clean_environment(), CACHE_ENV: str(embedded_cache), **CAPS}
+        env = {**_clean_environment(), CACHE_ENV: str(linked_embedded_cache), **CAPS}
         if name in ("vllm", "llamacpp", "ollama"):
             env.update(backend_factory(name).environment())
         if name == "ollama":

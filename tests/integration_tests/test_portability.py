@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,8 +28,7 @@ from langchain_llmswitch import (
     get_vision_model,
     image_message,
 )
-from langchain_llmswitch.embedded import server as embedded_server
-from langchain_llmswitch.embedded.cache import CACHE_ENV, cache_root
+from langchain_llmswitch.embedded.cache import CACHE_ENV
 from langchain_llmswitch.structured import constrained
 
 from .conftest import Backend
@@ -48,31 +47,17 @@ def cells(feature: str) -> list[Any]:
     return [pytest.param(b, marks=pytest.mark.portability(feature, b), id=b) for b in BACKENDS]
 
 
-@pytest.fixture(scope="module")
-def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A cache for the embedded default (models linked from the real one); stopped at the end."""
-    real = cache_root()
-    cache = tmp_path_factory.mktemp("portability-cache")
-    (cache / "embedded").mkdir()
-    if (real / "embedded" / "models").is_dir():
-        (cache / "embedded" / "models").symlink_to(real / "embedded" / "models")
-    yield cache
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV, str(cache))
-        embedded_server.stop()
-
-
 @pytest.fixture
 def settings_of(
     backend_factory: Callable[[str], Backend],
-    embedded_cache: Path,
+    linked_embedded_cache: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[[str, str], dict[str, Any]]:
     """Return the factory keywords of a backend: nothing at all for the embedded default."""
 
     def get(name: str, capability: str = "chat") -> dict[str, Any]:
         if name == "embedded":
-            monkeypatch.setenv(CACHE_ENV, str(embedded_cache))
+            monkeypatch.setenv(CACHE_ENV, str(linked_embedded_cache))
             return {}
         backend = backend_factory(name)
         if capability == "embeddings":
