@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: venv venv-embedded test test-unit test-replay test-live lint docs docs-serve record servers servers-stop servers-status demo bench-import
+.PHONY: venv venv-embedded test test-unit test-replay test-live lint docs docs-serve matrix record servers servers-stop servers-status demo bench-import
 
 # One virtual environment in the checkout, with the package and every test/lint tool.
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +41,10 @@ test-replay: venv
 ## llama.cpp, the real Ollama server), started by the harness when not running.
 test-live: venv venv-embedded
 	$(PYTEST) tests/integration_tests --live --disable-recording
+
+## Rewrite docs/portability.md from a live run of its matrix (every live run checks it).
+matrix: venv venv-embedded
+	LLMSWITCH_WRITE_MATRIX=1 $(PYTEST) tests/integration_tests/test_portability.py --live --disable-recording
 
 ## Re-record the cassettes from the real servers (scrubbed on the way in); K= selects tests
 ## as pytest -k does (make record K="json_analysis and llamacpp").

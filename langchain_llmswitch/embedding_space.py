@@ -37,8 +37,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings  # cheap: no model or HTTP stack
 
 from langchain_llmswitch.errors import ConfigurationError, EmbeddingSpaceError
-from langchain_llmswitch.factory import get_embeddings
-from langchain_llmswitch.resolution import resolve_endpoint
+from langchain_llmswitch.factory import built_endpoint, get_embeddings
 
 __all__ = [
     "EmbeddingSpace",
@@ -289,7 +288,7 @@ def configured_space(
         >>> space.label  # doctest: +SKIP
         'vllm/all-MiniLM-L6-v2 (384 dims)'
     """
-    endpoint = resolve_endpoint("embeddings", **overrides)
+    endpoint = built_endpoint("embeddings", **overrides)
     model = embeddings if embeddings is not None else get_embeddings(**overrides)
     dimension = len(model.embed_query(DIMENSION_PROBE))
     return EmbeddingSpace(endpoint.provider, endpoint.model, dimension)

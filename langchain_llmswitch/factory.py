@@ -12,7 +12,7 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from langchain_llmswitch import replay, server_info
+from langchain_llmswitch import keywords, replay, server_info
 from langchain_llmswitch.errors import ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
@@ -22,6 +22,7 @@ from langchain_llmswitch.resolution import (
     resolve_chain,
     resolve_endpoint,
     settings_for,
+    split_keywords,
 )
 from langchain_llmswitch.server_info import warn_if_context_too_small
 from langchain_llmswitch.vision import images
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEYWORD_ALIASES",
+    "built_endpoint",
     "clear_cache",
     "get_chat_model",
     "get_embeddings",
@@ -96,19 +98,54 @@ def _prepared(chain: list[Endpoint], wait_ready: float | None) -> list[Endpoint]
     return prepared
 
 
+def built_endpoint(capability: Capability, **overrides: Any) -> Endpoint:
+    """Return the endpoint a factory builds on, not the one the settings name.
+
+    The embedded provider's server is started (its real URL and model name), and a model
+    left unset is discovered, as the factories do: what an embedding space or a log line
+    must name is the model that answers.
+
+    Args:
+        capability: ``"chat"``, ``"embeddings"`` or ``"vision"``.
+        **overrides: The same keywords the factory takes.
+
+    Returns:
+        The prepared endpoint of the primary provider.
+    """
+    return _prepared([resolve_endpoint(capability, **overrides)], None)[0]
+
+
 def _chain(kind: Capability, overrides: dict[str, Any]) -> Any:
     # langchain-core's model classes (~90 ms), not wanted by `import langchain_llmswitch`.
     from langchain_llmswitch.reliability.fallback import FallbackChatModel, FallbackEmbeddings  # noqa: PLC0415
 
-    settings = settings_for(kind, overrides)
+    setting_keywords, others = split_keywords(kind, overrides)
+    settings = settings_for(kind, setting_keywords)
     chain = _prepared(resolve_chain(settings, kind), settings.wait_ready)
-    built = [_build(kind, endpoint).model_copy() for endpoint in chain]
+    outer: dict[str, Any] = {}  # LangChain's own keywords, for the model the user calls
+    if others and kind != "embeddings" and len(chain) > 1:
+        standard = keywords.langchain_keywords()
+        outer = {k: v for k, v in others.items() if k in standard}
+        others = {k: v for k, v in others.items() if k not in standard}
+    built = [_with_keywords(kind, endpoint, others) for endpoint in chain]
     if len(built) == 1:
         return built[0]
     providers = [endpoint.provider for endpoint in chain]
     if kind == "embeddings":
         return FallbackEmbeddings(embeddings=built, providers=providers)
-    return FallbackChatModel(models=built, providers=providers)
+    return FallbackChatModel(models=built, providers=providers, **outer)
+
+
+def _with_keywords(kind: Capability, endpoint: Endpoint, extra: dict[str, Any]) -> Any:
+    """The cached model of an endpoint, or a new one built with the user's own keywords."""
+    if not extra:
+        return _build(kind, endpoint).model_copy()
+    spec = PROVIDERS[endpoint.provider]
+    _build(kind, endpoint)  # the checks and warnings of a first build, once
+    given = keywords.class_keywords(spec, kind, extra)
+    if kind == "embeddings":
+        return spec.build_embeddings(endpoint, given)
+    return spec.build_chat(endpoint, given)
 
 
 def get_chat_model(**overrides: Any) -> BaseChatModel:
@@ -118,7 +155,10 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:
         **overrides: Settings that win over the environment: ``provider``, ``base_url``,
             ``model``, ``api_key``, ``timeout``, ``max_retries``, ``temperature``,
             ``max_tokens`` (or ``num_predict``), ``top_p``, ``top_k``,
-            ``repetition_penalty`` (or ``repeat_penalty``), ``seed``, ``stop``, ``num_ctx``.
+            ``repetition_penalty`` (or ``repeat_penalty``), ``seed``, ``stop``, ``num_ctx``;
+            LangChain's own keywords (``callbacks``, ``tags``, ``metadata``, ...); and
+            keywords of the provider's class (``extra_body``, ``keep_alive``, ...), taken,
+            translated or refused as `langchain_llmswitch.keywords` says.
 
     Returns:
         A ChatOllama (provider ``ollama``) or ChatOpenAI (``vllm``, ``openai``): subclasses

@@ -34,7 +34,13 @@ from langchain_llmswitch import replay
 from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
-from langchain_llmswitch.providers.base import Capability, Endpoint, ProviderSpec, Sampling
+from langchain_llmswitch.providers.base import (
+    PARAMETER_ALIASES,
+    Capability,
+    Endpoint,
+    ProviderSpec,
+    Sampling,
+)
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -419,9 +425,7 @@ def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[E
 
 
 KEYWORD_ALIASES: dict[str, str] = {
-    "num_predict": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "repeat_penalty": "repetition_penalty",
+    **PARAMETER_ALIASES,
     "request_timeout": "timeout",
     "host": "base_url",
 }
@@ -458,6 +462,33 @@ def settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitch
         name = _CAPABILITY_KEYWORDS[capability].get(name, name)
         renamed[name] = value
     return load_settings(**renamed)
+
+
+def split_keywords(
+    capability: Capability, overrides: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate a factory's setting keywords from the keywords for the LangChain class.
+
+    Args:
+        capability: The factory's capability.
+        overrides: The factory's keywords.
+
+    Returns:
+        ``(settings keywords, other keywords)``; the others are LangChain's own or the
+        provider class's (`langchain_llmswitch.keywords`).
+
+    Example:
+        >>> split_keywords("chat", {"temperature": 0, "tags": ["rag"]})
+        ({'temperature': 0}, {'tags': ['rag']})
+    """
+    settings: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    fields = LLMSwitchSettings.model_fields
+    for key, value in overrides.items():
+        name = KEYWORD_ALIASES.get(key, key)
+        name = _CAPABILITY_KEYWORDS[capability].get(name, name)  # as settings_for() does
+        (settings if name in fields else others)[key] = value
+    return settings, others
 
 
 def resolve_endpoint(capability: Capability, **overrides: Any) -> Endpoint:

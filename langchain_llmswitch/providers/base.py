@@ -87,6 +87,13 @@ PARAMETERS: tuple[str, ...] = (
 )
 """Our names of the sampling parameters, in the order tables show them."""
 
+PARAMETER_ALIASES: dict[str, str] = {
+    "num_predict": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "repeat_penalty": "repetition_penalty",
+}
+"""Native spellings of our parameter names, accepted by the factories and per call."""
+
 
 @dataclass(frozen=True, slots=True)
 class Placement:
@@ -214,6 +221,9 @@ class ProviderSpec:
             already imported: asking never imports a provider package).
         llamacpp_server: Whether the server is always llama.cpp's ``llama-server`` (the
             embedded provider); otherwise an OpenAI-compatible server is asked once.
+        keyword_translations: Factory keywords of another provider's class that this
+            provider's class spells differently: keyword -> its constructor keywords
+            (`langchain_llmswitch.keywords`).
         tools: Whether the provider's servers call tools at all.
         tools_probe: How a server is asked whether it can call tools (None: not asked).
         server_tool_choices: The ``tool_choice`` kinds the server itself enforces; the others
@@ -258,6 +268,9 @@ class ProviderSpec:
     borrowed_fields: tuple[str, ...] = ()
     native_chat_classes: tuple[str, ...] = ()
     llamacpp_server: bool = False
+    keyword_translations: Mapping[str, Callable[[Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
     tools: ToolSupport = "native"
     tools_probe: ToolsProbe | None = None
     server_tool_choices: tuple[ToolChoiceMode, ...] = ("auto",)
@@ -309,21 +322,29 @@ class ProviderSpec:
         """Import and return the embeddings class (raises `MissingDependencyError`)."""
         return self._load(self.embeddings_class)  # type: ignore[no-any-return]
 
-    def build_chat(self, endpoint: Endpoint) -> BaseChatModel:
+    def build_chat(
+        self, endpoint: Endpoint, extra: Mapping[str, Any] | None = None
+    ) -> BaseChatModel:
         """Build the chat model of an endpoint.
 
         Args:
             endpoint: The resolved endpoint.
+            extra: The user's own constructor keywords (dict values merged one level).
         """
-        return self.load_chat_class()(**self.chat_kwargs(endpoint))
+        return self.load_chat_class()(**merged_kwargs(self.chat_kwargs(endpoint), extra or {}))
 
-    def build_embeddings(self, endpoint: Endpoint) -> Embeddings:
+    def build_embeddings(
+        self, endpoint: Endpoint, extra: Mapping[str, Any] | None = None
+    ) -> Embeddings:
         """Build the embeddings of an endpoint.
 
         Args:
             endpoint: The resolved endpoint.
+            extra: The user's own constructor keywords (dict values merged one level).
         """
-        return self.load_embeddings_class()(**self.embeddings_kwargs(endpoint))
+        return self.load_embeddings_class()(
+            **merged_kwargs(self.embeddings_kwargs(endpoint), extra or {})
+        )
 
     def _load(self, target: str) -> Any:
         import_provider_package(
@@ -331,6 +352,27 @@ class ProviderSpec:
         )
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+
+def merged_kwargs(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated with ``extra``, dict values merged one level (extra wins).
+
+    Args:
+        base: Constructor keywords (the package's own).
+        extra: Keywords to add (the user's): ``extra_body={"min_p": 0.1}`` adds to the
+            package's ``extra_body`` (``top_k``, penalties) instead of replacing it.
+
+    Example:
+        >>> merged_kwargs({"extra_body": {"top_k": 40}}, {"extra_body": {"min_p": 0.1}})
+        {'extra_body': {'top_k': 40, 'min_p': 0.1}}
+    """
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
 def import_provider_package(

@@ -94,6 +94,11 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     return {"model": endpoint.model, "base_url": endpoint.base_url, **_client_kwargs(endpoint)}
 
 
+def _headers(headers: Any) -> dict[str, Any]:
+    """``default_headers=`` of ChatOpenAI code: Ollama's client takes ``headers``."""
+    return {"client_kwargs": {"headers": dict(headers)}}
+
+
 SPEC = ProviderSpec(
     name="ollama",
     label="Ollama",
@@ -129,6 +134,7 @@ SPEC = ProviderSpec(
     model_hint="Use an Ollama tag such as {example!r} (see `ollama list`).",
     example_models={"chat": "llama3.1:8b", "embeddings": "nomic-embed-text", "vision": "llava:7b"},
     native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
+    keyword_translations={"default_headers": _headers},
     tools_probe="ollama_template",
     context_probe="ollama_show",
 )

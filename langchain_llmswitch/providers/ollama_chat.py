@@ -30,6 +30,7 @@ from langchain_llmswitch.errors import (
     ModelNotFoundError,
     StreamInterruptedError,
 )
+from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.providers.ollama import SPEC
 from langchain_llmswitch.reliability.guards import (
@@ -41,7 +42,7 @@ from langchain_llmswitch.reliability.guards import (
     translated,
 )
 from langchain_llmswitch.resolution import model_variables
-from langchain_llmswitch.vision.images import capability_error_from
+from langchain_llmswitch.vision.images import capability_error_from, checked_messages
 
 __all__ = ["SwitchChatOllama"]
 
@@ -166,7 +167,13 @@ class SwitchChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
-        return super()._chat_params(messages, stop, **kwargs)
+        spec = PROVIDERS[self.llmswitch_provider]
+        messages = checked_messages(messages, inline_urls=spec.protocol == "ollama")
+        fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "options")
+        given = kwargs.pop("options", None)  # merged with the model's, not replacing them
+        params = super()._chat_params(messages, stop, **kwargs)
+        params["options"] = {**(params.get("options") or {}), **(given or {}), **fields, **extras}
+        return params
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""

@@ -1,8 +1,9 @@
 """ChatOpenAI as this package configures it for vLLM and OpenAI-compatible servers.
 
 Adds to ChatOpenAI, without changing its interface:
-- ``extra_body`` given per call is merged with the model's own (``top_k``, penalties)
-  instead of replacing it;
+- parameters given per call take the factories' names and go where the provider table
+  says (`per_call`); ``extra_body`` given per call is merged with the model's own
+  (``top_k``, penalties) instead of replacing it;
 - legacy ``guided_*`` fields are rewritten for the server in use (vLLM ignores them);
 - ``with_structured_output`` uses a JSON schema the server enforces, re-checks the result,
   and raises `StructuredOutputError` with the raw text on a mismatch; on llama-server the
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -28,7 +29,7 @@ from pydantic import Field, SecretStr, ValidationError
 
 from langchain_llmswitch import profiles, server_info, structured, toolcalls
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.providers import PROVIDERS
+from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.reliability.guards import (
     aguard_stream,
@@ -40,7 +41,7 @@ from langchain_llmswitch.reliability.guards import (
 )
 from langchain_llmswitch.resolution import model_variables
 from langchain_llmswitch.structured import gbnf
-from langchain_llmswitch.vision.images import capability_error_from
+from langchain_llmswitch.vision.images import capability_error_from, checked_messages
 
 __all__ = ["SwitchChatOpenAI"]
 
@@ -96,6 +97,15 @@ class SwitchChatOpenAI(ChatOpenAI):
         not carried through serialisation.
         """
         return ChatOpenAI.lc_id()
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """Trace under the provider of the table (``vllm``), not ChatOpenAI's ``openai``.
+
+        LangSmith groups and prices runs by ``ls_provider``; a vLLM run is not an OpenAI run.
+        """
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = self.llmswitch_provider
+        return params
 
     @property
     def llmswitch_where(self) -> str:
@@ -288,6 +298,14 @@ class SwitchChatOpenAI(ChatOpenAI):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        spec = PROVIDERS[self.llmswitch_provider]
+        input_ = checked_messages(
+            self._convert_input(input_).to_messages(), inline_urls=spec.protocol == "ollama"
+        )
+        fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "extra_body")
+        kwargs.update(fields)
+        if extras:
+            kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extras}
         if isinstance(kwargs.get("extra_body"), dict) and self.extra_body:
             kwargs["extra_body"] = {**self.extra_body, **kwargs["extra_body"]}
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)

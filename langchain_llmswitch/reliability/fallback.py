@@ -23,7 +23,12 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -118,6 +123,13 @@ class FallbackChatModel(BaseChatModel):
         primary = self.models[0]
         name = getattr(primary, "model_name", None) or getattr(primary, "model", None)
         return str(name or "")
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """Trace as the primary model (the chain runs as one LangSmith run)."""
+        primary = self.models[0]
+        params = primary._get_ls_params(stop=stop, **kwargs)
+        params["ls_model_name"] = self.model_name
+        return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The primary's profile: what the chain is for (its tools are bound on every model)."""

@@ -158,6 +158,7 @@ def wait_until_ready(
         ProviderUnavailableError: Not ready in time.
     """
     endpoint = resolve_endpoint(capability, **overrides)
+    endpoint = PROVIDERS[endpoint.provider].prepared(endpoint)  # the embedded server, started
     deadline = time.monotonic() + timeout
     if not endpoint.model:
         while True:

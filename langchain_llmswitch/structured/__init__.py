@@ -557,7 +557,9 @@ def validated_structured_output(
         parsed = result.get("parsed")
         error = result.get("parsing_error")
         text = _raw_text(raw)
-        finish = getattr(raw, "response_metadata", {}).get("finish_reason") if raw else None
+        metadata = getattr(raw, "response_metadata", {}) if raw else {}
+        # ChatOpenAI's `finish_reason`, ChatOllama's `done_reason`: "length" when cut
+        finish = metadata.get("finish_reason") or metadata.get("done_reason")
         cut = finish == "length" and bool(_json_problems(text))  # parsers accept cut JSON
         if error is not None or parsed is None or cut:
             reason = (

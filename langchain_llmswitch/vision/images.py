@@ -54,6 +54,7 @@ __all__ = [
     "ImageSource",
     "capability_error_from",
     "check_vision",
+    "checked_messages",
     "clear_checks",
     "image_message",
     "read_image",
@@ -444,6 +445,98 @@ def image_message(
             url = read_image(source, max_bytes=max_bytes, timeout=timeout).data_url()
         content.append({"type": "image_url", "image_url": {"url": url}})
     return HumanMessage(content=content)
+
+
+# --------------------------------------------------------------------------- user messages
+
+
+def checked_messages(
+    messages: Sequence[Any],
+    *,
+    inline_urls: bool,
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    timeout: float = DEFAULT_FETCH_TIMEOUT,
+) -> list[Any]:
+    """Check every image of a user's own messages; inline http(s) URLs where needed.
+
+    The messages a user builds (OpenAI ``image_url`` blocks with http(s) or ``data:`` URLs,
+    LangChain standard ``image`` blocks with a ``url`` or ``base64`` data) get the checks of
+    `image_message`: every inline image is an image within ``max_bytes``; for a server that
+    takes no URLs (Ollama) URLs are fetched, checked and inlined as ``data:`` URLs.
+
+    Args:
+        messages: The messages of a call.
+        inline_urls: Fetch http(s) URLs and send the bytes.
+        max_bytes: Largest image accepted.
+        timeout: Seconds to wait when fetching a URL.
+
+    Returns:
+        The messages, with changed copies where an image was inlined.
+
+    Raises:
+        ImageError: An image cannot be read or fetched, is not an image, or is too large.
+    """
+    out = []
+    for message in messages:
+        content = getattr(message, "content", None)
+        if isinstance(content, list) and any(_is_image_block(b) for b in content):
+            blocks = [_checked_block(b, inline_urls, max_bytes, timeout) for b in content]
+            if blocks != content:
+                message = message.model_copy(update={"content": blocks})  # noqa: PLW2901
+        out.append(message)
+    return out
+
+
+def _is_image_block(block: object) -> bool:
+    return isinstance(block, dict) and block.get("type") in ("image_url", "image")
+
+
+def _block_url(block: dict[str, Any]) -> str | None:
+    """The URL of an image block (``image_url`` or standard ``image``), if it has one."""
+    if block.get("type") == "image_url":
+        inner = block.get("image_url")
+        url = inner.get("url") if isinstance(inner, dict) else inner
+        return url if isinstance(url, str) else None
+    if block.get("source_type", "url") == "url" and isinstance(block.get("url"), str):
+        return str(block["url"])
+    return None
+
+
+def _block_base64(block: dict[str, Any]) -> str | None:
+    """The base64 data of a standard ``image`` block (v1 ``base64``, v0 ``data``)."""
+    if block.get("type") != "image":
+        return None
+    data = block.get("base64")
+    if data is None and block.get("source_type") == "base64":
+        data = block.get("data")
+    return data if isinstance(data, str) else None
+
+
+def _checked_block(block: Any, inline_urls: bool, max_bytes: int, timeout: float) -> Any:
+    if not _is_image_block(block):
+        return block
+    url = _block_url(block)
+    if url is not None and _is_http_url(url):
+        if not inline_urls:
+            if not urlsplit(url).hostname:
+                msg = f"Image URL {url} has no host name."
+                raise ImageError(msg, source=url)
+            return block
+        image = _fetch(url, max_bytes, timeout)
+        return {"type": "image_url", "image_url": {"url": image.data_url()}}
+    if url is not None and url.startswith("data:"):
+        _from_data_url(url, max_bytes)
+        return block
+    data = _block_base64(block) if url is None else url  # a bare base64 string
+    if data is not None:
+        source = _describe(data[:40])
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            msg = f"Image {source} is neither a URL nor valid base64 data."
+            raise ImageError(msg, source=source) from None
+        _checked(raw, source, max_bytes)
+    return block
 
 
 # --------------------------------------------------------------------------- capability

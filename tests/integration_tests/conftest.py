@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from . import portability
+
 # The server every logical backend runs on, and the model names it serves. Names are fixed
 # so that cassettes recorded against one port replay against any other.
 BACKENDS: dict[str, dict[str, str]] = {
@@ -88,6 +90,49 @@ def _processes_mentioning(text: str) -> list[tuple[int, str]]:
     return found
 
 
+_MATRIX = portability.Matrix()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Collect the cells of the portability matrix (``@pytest.mark.portability``)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    marker = item.get_closest_marker("portability")
+    if marker is None or not is_live(item.config):
+        return
+    feature, backend = marker.args
+    note = " ".join(str(v) for k, v in report.user_properties if k == "cell")
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if hasattr(report, "wasxfail"):
+            _MATRIX.record(feature, backend, "no", report.wasxfail)
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            _MATRIX.record(feature, backend, "n/a", str(reason).removeprefix("Skipped: "))
+        else:
+            _MATRIX.record(feature, backend, report.outcome, note)
+
+
+def _check_matrix(session: pytest.Session) -> None:
+    """A live run of every cell rewrites (``make matrix``) or checks docs/portability.md."""
+    if not _MATRIX.complete():
+        return
+    text = portability.PAGE.read_text()
+    table = _MATRIX.table()
+    if os.environ.get(portability.WRITE_VARIABLE) == "1":
+        portability.PAGE.write_text(portability.rewritten(text, table))
+        return
+    if portability.page_table(text) != table:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "\nFAILED: docs/portability.md is stale: this run's matrix differs. Run "
+                f"`make matrix` to rewrite it from a live run.\n{table}",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Live runs fail if a server started in a test's temporary folder outlived the session.
 
@@ -95,6 +140,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     that is left runs on after CI and ``harness stop`` never sees it (found: a vLLM vision
     server, 3.5 GB, left by every run). They are stopped here and the run fails.
     """
+    if is_live(session.config):
+        _check_matrix(session)
     factory = getattr(session.config, "_tmp_path_factory", None)
     if not is_live(session.config) or factory is None or factory._basetemp is None:
         return
@@ -189,6 +236,26 @@ def backend_factory(request: pytest.FixtureRequest) -> Callable[[str], Backend]:
 def backend(request: pytest.FixtureRequest, backend_factory: Callable[[str], Backend]) -> Backend:
     """Each backend in turn: vLLM, llama.cpp (openai provider), the real Ollama server."""
     return backend_factory(str(request.param))
+
+
+@pytest.fixture(scope="module")
+def linked_embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A temporary cache for the embedded default, its models linked from the real cache
+    (nothing fetched again); every embedded server started in it is stopped at the end."""
+    from langchain_llmswitch.embedded import server as embedded_server  # noqa: PLC0415
+    from langchain_llmswitch.embedded.cache import CACHE_ENV, cache_root  # noqa: PLC0415
+
+    real = cache_root()
+    cache = tmp_path_factory.mktemp("embedded-cache")
+    (cache / "embedded").mkdir()
+    if (real / "embedded" / "models").is_dir():
+        (cache / "embedded" / "models").symlink_to(real / "embedded" / "models")
+    try:
+        yield cache
+    finally:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(CACHE_ENV, str(cache))
+            embedded_server.stop()
 
 
 # --- cassettes: the package's own pytest plugin gives the vcr configuration ------------------

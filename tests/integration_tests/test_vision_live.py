@@ -246,6 +246,34 @@ def test_ollama_reads_images_with_a_llava_model(backend_factory: Callable[[str],
     assert streamed == red  # greedy: the difference is the image, not sampling
 
 
+@pytest.mark.live
+@pytest.mark.parametrize(
+    "block",
+    [
+        lambda url: {"type": "image_url", "image_url": {"url": url}},  # OpenAI's form
+        lambda url: {"type": "image", "url": url},  # LangChain's standard block
+    ],
+    ids=["image_url", "standard"],
+)
+def test_a_users_own_http_image_reaches_the_real_ollama(
+    backend_factory: Callable[[str], Backend], block: Callable[[str], dict[str, Any]]
+) -> None:
+    """A message the user built with an http URL (no `image_message`): fetched by the package
+    and inlined, so the real server answers exactly as for the same image sent inline (live
+    only: the image server's port changes)."""
+    settings = {**backend_factory("ollama").chat_settings(), "model": "tiny-llava"}
+    model = get_vision_model(**settings, temperature=0, max_tokens=8, seed=1)
+    with _image_server({"/red.png": RED}) as (base, fetched):
+        text = {"type": "text", "text": PROMPT}
+        by_url = model.invoke([HumanMessage(content=[text, block(f"{base}/red.png")])])
+    inline = model.invoke([image_message(PROMPT, RED, model=model)])
+    assert fetched == ["/red.png"]
+    assert by_url.text == inline.text
+    assert by_url.usage_metadata is not None
+    assert inline.usage_metadata is not None
+    assert by_url.usage_metadata["input_tokens"] == inline.usage_metadata["input_tokens"]
+
+
 def test_what_our_ollama_provider_sends_for_images() -> None:
     """At a local listener (exact bytes): base64 in ``images``, URLs fetched first."""
     with (

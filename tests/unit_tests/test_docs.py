@@ -273,3 +273,14 @@ def test_every_page_with_a_vector_store_example_says_it_needs_numpy() -> None:
     assert "embedding-spaces.md" in using
     for name in using:
         assert "pip install numpy" in texts[name], name
+
+
+def test_the_portability_page_has_a_row_per_feature_and_a_column_per_backend() -> None:
+    """The page is written by `make matrix`; a live run fails when its cells are stale."""
+    from tests.integration_tests import portability  # noqa: PLC0415
+
+    table = portability.page_table(page("portability.md")).splitlines()
+    assert table[0] == "| feature | " + " | ".join(portability.BACKENDS) + " |"
+    rows = [line.split(" | ")[0].removeprefix("| ") for line in table[2:]]
+    assert rows == list(portability.FEATURES.values())
+    assert "not run" not in "\n".join(table)

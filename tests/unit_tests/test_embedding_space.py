@@ -162,6 +162,16 @@ def test_configured_space_reads_the_configuration_and_measures(
     assert other == OLLAMA_NOMIC
 
 
+def test_configured_space_names_the_model_that_answers_on_the_embedded_default() -> None:
+    """Nothing configured: the space is the embedded server's model, not an empty name."""
+    from langchain_llmswitch import replay  # noqa: PLC0415
+    from langchain_llmswitch.embedded import server  # noqa: PLC0415
+
+    with replay.replaying():  # the embedded endpoint is prepared without starting a server
+        space = configured_space(DeterministicFakeEmbedding(size=384))
+    assert space == EmbeddingSpace("embedded", server.model_name("embeddings"), 384)
+
+
 def test_guard_embeddings_defaults_to_a_new_collection_of_the_space_in_use(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -158,3 +158,23 @@ def test_clear_cache_forgets_every_server_answer() -> None:
     clear_cache()
     assert target not in images._VERDICTS
     assert "http://x/v1" not in server_info._llamacpp
+
+
+@pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
+def test_tracing_names_the_provider_of_the_table(provider: str) -> None:
+    """LangSmith groups and prices by ``ls_provider``: a vLLM run must not say "openai"."""
+    chat = get_chat_model(provider=provider, model="m", base_url="http://127.0.0.1:9")
+    params = chat._get_ls_params()
+    assert (params["ls_provider"], params["ls_model_name"]) == (provider, "m")
+
+
+def test_a_fallback_chain_traces_as_its_primary() -> None:
+    chat = get_chat_model(
+        provider="vllm",
+        model="m",
+        base_url="http://127.0.0.1:9",
+        fallback_providers="ollama",
+        fallback_model="n",
+    )
+    params = chat._get_ls_params()
+    assert (params["ls_provider"], params["ls_model_name"]) == ("vllm", "m")

@@ -411,19 +411,72 @@ def test_ollama_wire_json() -> None:
     ]
 
 
-def test_what_chatollama_does_with_an_url_so_image_message_never_sends_one() -> None:
-    """langchain-ollama 1.1.0 takes the text after the first comma of an image URL as its
-    base64 (the whole URL when there is none); the ollama client then refuses a name that
-    looks like a missing file, or sends any text that happens to decode as base64."""
+def test_a_users_own_url_image_is_fetched_for_ollama_never_sent_as_a_file_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """langchain-ollama 1.1.0 alone takes the text after the first comma of an image URL
+    as its base64 (the whole URL when there is none): the ollama client then refuses a name
+    that looks like a missing file ("File https://... does not exist"), or sends any text
+    that happens to decode as base64. The package fetches the URL (the real fetch is tested
+    live) and sends the image's bytes; vLLM gets the URL, which it fetches itself."""
+    fetched: list[str] = []
+
+    def fetch(url: str, max_bytes: int, timeout: float) -> ImageData:
+        fetched.append(url)
+        return ImageData(RED, "image/png")
+
+    monkeypatch.setattr(images_module, "_fetch", fetch)
+    urls = ["https://example.test/a.png", "https://example.test/img?id=7,abcd"]
+    for provider in ("ollama", "vllm"):
+        chat, recorder = _recorded(provider)
+        for url in urls:
+            chat.invoke([HumanMessage(content=[{"type": "image_url", "image_url": {"url": url}}])])
+        sent = recorder.bodies
+        if provider == "ollama":
+            assert [body["messages"][0]["images"] for body in sent] == [[_b64(RED)]] * 2
+        else:
+            assert [body["messages"][0]["content"][0]["image_url"]["url"] for body in sent] == urls
+    assert fetched == urls  # for Ollama only
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize("provider", ["vllm", "ollama"])
+def test_a_users_own_image_that_is_not_an_image_is_refused_before_any_request(
+    provider: str,
+) -> None:
+    chat, recorder = _recorded(provider)
+    text = base64.b64encode(b"<html>not an image</html>").decode()
+    blocks: list[Any] = [
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{text}"}},
+        {"type": "image", "base64": text, "mime_type": "image/png"},
+        {"type": "image", "source_type": "base64", "data": text, "mime_type": "image/png"},
+    ]
+    for block in blocks:
+        with pytest.raises(ImageError, match="is not an image"):
+            chat.invoke([HumanMessage(content=[{"type": "text", "text": "hi"}, block])])
+    assert recorder.bodies == []
+
+
+@pytest.mark.parametrize("provider", ["vllm", "ollama"])
+def test_a_users_own_image_over_the_limit_is_refused_before_any_request(provider: str) -> None:
+    chat, recorder = _recorded(provider)
+    big = "data:image/png;base64," + base64.b64encode(RED + bytes(21 * 1024 * 1024)).decode()
+    message = HumanMessage(content=[{"type": "image_url", "image_url": {"url": big}}])
+    with pytest.raises(ImageError, match="is too large"):
+        chat.invoke([message])
+    assert recorder.bodies == []
+
+
+def test_a_users_own_image_in_standard_blocks_reaches_ollama_as_base64() -> None:
     chat, recorder = _recorded("ollama")
-
-    def ask(url: str) -> None:
-        chat.invoke([HumanMessage(content=[{"type": "image_url", "image_url": {"url": url}}])])
-
-    with pytest.raises(ValueError, match=r"File https://example.test/a.png does not exist"):
-        ask("https://example.test/a.png")
-    ask("https://example.test/img?id=7,abcd")
-    assert recorder.bodies[-1]["messages"][0]["images"] == ["abcd"]  # silently not the image
+    data = base64.b64encode(RED).decode()
+    chat.invoke(
+        [HumanMessage(content=[{"type": "image", "base64": data, "mime_type": "image/png"}])]
+    )
+    assert recorder.bodies[-1]["messages"][0]["images"] == [data]
 
 
 # --- capability errors at call time ------------------------------------------------------------

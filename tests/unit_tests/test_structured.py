@@ -576,6 +576,14 @@ async def test_compact_grammar_async_and_cut_output_is_explained() -> None:
     assert "grammar" in recorder.bodies[0]
 
 
+def test_json_cut_at_the_token_limit_on_ollama_is_explained_as_such() -> None:
+    """Ollama's grammar allows indentation, which a small token limit runs out in."""
+    chat, recorder = _model("ollama", '{\n  "grade" : "A",\n  "strengths" : ["a')
+    recorder.finish_reason = "length"  # Ollama's done_reason
+    with pytest.raises(StructuredOutputError, match="cut at the token limit"):
+        chat.with_structured_output(Analysis).invoke("grade it")
+
+
 def test_vllm_and_ollama_never_ask_which_server_it_is() -> None:
     for provider in ("vllm", "ollama"):
         chat, recorder = _model(provider, GOOD)

@@ -71,7 +71,7 @@ class Recorder:
         self.paths: list[str] = []
         self.reply_text = "ok"
         self.reply_queue: list[str] = []
-        self.finish_reason = "stop"
+        self.finish_reason = "stop"  # OpenAI's finish_reason and Ollama's done_reason
         self.owned_by: str | None = None
         self.model_listings = 0
 
@@ -87,6 +87,7 @@ class Recorder:
     def _ollama(self) -> dict[str, Any]:
         reply: dict[str, Any] = json.loads(json.dumps(OLLAMA_REPLY))
         reply["message"]["content"] = self._text()
+        reply["done_reason"] = self.finish_reason
         return reply
 
     def handler(self, request: httpx.Request) -> httpx.Response:
