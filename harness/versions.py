@@ -25,6 +25,10 @@ INTEL_OPENMP: Final = "2025.0.2"
 #: What ``ollama-lib --version`` must report for the pinned wheel (the stub matches it).
 OLLAMA_VERSION: Final = "0.5.4-ipexllm-20250407"
 
+#: The router in front of replicas: vLLM's Rust router (prebuilt inside the wheel, runs on
+#: AVX2), the same one vLLM's production-stack and llm-d deployments put in front.
+VLLM_ROUTER: Final = "0.1.17"
+
 #: Small "tools" venv that runs the MiniLM GGUF converter.
 TOOLS_GGUF: Final = "0.19.0"
 TOOLS_NUMPY: Final = "2.4.6"
