@@ -193,6 +193,9 @@ class ProviderSpec:
             already imported: asking never imports a provider package).
         llamacpp_server: Whether the server is always llama.cpp's ``llama-server`` (the
             embedded provider); otherwise an OpenAI-compatible server is asked once.
+        routers: Routers (names in `langchain_llmswitch.providers.routers.ROUTERS`) that may
+            stand in front of this provider's replicas; readiness asks for them (once per
+            URL) and then uses the router's own probe instead of ``health_path``.
     """
 
     name: str
@@ -232,6 +235,7 @@ class ProviderSpec:
     borrowed_fields: tuple[str, ...] = ()
     native_chat_classes: tuple[str, ...] = ()
     llamacpp_server: bool = False
+    routers: tuple[str, ...] = ()
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.
