@@ -9,7 +9,10 @@ thread each on these 2 cores. The routers:
   count where each request went, so the policy is the predictable one);
 - ``vllm-router-1``: the same router over ``llamacpp-replica-a`` alone (the benchmark's
   one-replica line, and the router's overhead against that replica direct);
-- ``vllm-router-embed``: in front of ``llamacpp-embed`` (embeddings through a router).
+- ``vllm-router-embed``: in front of ``llamacpp-embed`` (embeddings through a router);
+- ``litellm-proxy``: LiteLLM's proxy in front of a MIXED fleet, ``llamacpp-replica-b``
+  (OpenAI API) and the real ``ollama`` (Ollama's API), as one model name ``smollm2``
+  (what vllm-router cannot do: it speaks only the OpenAI API to its workers).
 
 Each router has its own Prometheus port (the default, 29000, would clash), found free at
 start and read back with `metrics_url`. Readiness is the router's ``/readiness`` (200
@@ -26,14 +29,27 @@ from harness import build, process
 if TYPE_CHECKING:
     from harness.servers import LaunchPlan, ServerInfo, ServerSpec
 
-__all__ = ["HEALTH_INTERVAL", "REPLICAS", "ROUTERS", "SERVER_NAMES", "metrics_url", "specs"]
+__all__ = [
+    "HEALTH_INTERVAL",
+    "LITELLM",
+    "LITELLM_KEY",
+    "REPLICAS",
+    "ROUTERS",
+    "SERVER_NAMES",
+    "litellm_config",
+    "metrics_url",
+    "specs",
+]
 
 HOST: Final = "127.0.0.1"
 
 #: The replicas, then the routers (start order: dependencies first).
 REPLICAS: Final = ("llamacpp-replica-a", "llamacpp-replica-b")
 ROUTERS: Final = ("vllm-router", "vllm-router-1", "vllm-router-embed")
-SERVER_NAMES: Final = (*REPLICAS, *ROUTERS)
+LITELLM: Final = "litellm-proxy"
+#: The proxy's master key: a local test key, on 127.0.0.1 only.
+LITELLM_KEY: Final = "sk-llmswitch-harness"
+SERVER_NAMES: Final = (*REPLICAS, *ROUTERS, LITELLM)
 
 #: Seconds between the router's health checks of its workers. A worker is marked down
 #: after 3 failed checks and up again after 2 good ones (the router's defaults), so a
@@ -120,6 +136,51 @@ def _planner(name: str) -> Callable[[int, Mapping[str, ServerInfo]], LaunchPlan]
     return plan
 
 
+def litellm_config(openai_url: str, ollama_url: str) -> str:
+    """Return the proxy's config: one model name, two deployments of two APIs.
+
+    Args:
+        openai_url: The OpenAI-compatible replica (``.../v1``).
+        ollama_url: The Ollama server's root.
+    """
+    return (
+        "model_list:\n"
+        "  - model_name: smollm2\n"
+        "    litellm_params:\n"
+        "      model: openai/smollm2\n"
+        f"      api_base: {openai_url}\n"
+        "      api_key: none\n"
+        "  - model_name: smollm2\n"
+        "    litellm_params:\n"
+        "      model: ollama_chat/smollm2\n"
+        f"      api_base: {ollama_url}\n"
+        "router_settings:\n"
+        "  routing_strategy: simple-shuffle\n"
+        "  num_retries: 2\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n"
+    )
+
+
+def _plan_litellm(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    """LiteLLM's proxy over a llama-server replica and Ollama (config in the run folder)."""
+    from harness import paths  # noqa: PLC0415 - keeps this module's imports light
+    from harness.servers import LaunchPlan  # noqa: PLC0415 - servers imports this module
+
+    config = paths.run_dir() / "litellm-proxy.yaml"
+    text = litellm_config(deps["llamacpp-replica-b"].openai_url, deps["ollama"].base_url)
+    config.write_text(text, encoding="utf-8")
+    argv = [str(build.litellm_binary()), "--config", str(config), "--host", HOST]
+    # Offline: the bundled model cost map, not a download at start. The proxy refuses to
+    # start without a master key; clients send it as their API key (LLM_API_KEY).
+    env = {
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_LOG": "INFO",
+        "LITELLM_MASTER_KEY": LITELLM_KEY,
+    }
+    return LaunchPlan([*argv, "--port", str(port)], env)
+
+
 def specs() -> tuple[ServerSpec, ...]:
     """Return the specs of the replicas and routers, for the harness's table."""
     from harness.servers import ServerSpec  # noqa: PLC0415 - servers imports this module
@@ -150,7 +211,17 @@ def specs() -> tuple[ServerSpec, ...]:
         )
         for name in ROUTERS
     )
-    return replicas + routers
+    litellm = ServerSpec(
+        name=LITELLM,
+        steps=("litellm-venv",),
+        deps=("llamacpp-replica-b", "ollama"),
+        ready_path="/health/liveliness",
+        ready_timeout=120.0,
+        model="smollm2",
+        openai_suffix="/v1",
+        plan=_plan_litellm,
+    )
+    return (*replicas, *routers, litellm)
 
 
 def metrics_url(name: str) -> str:
