@@ -1,7 +1,8 @@
 """Replicas behind a router: two llama-servers of one model, and vllm-router in front.
 
 Production outgrows one server; vLLM deployments put a router in front of replicas
-(vLLM's production-stack and llm-d use this router). Here the replicas are two
+(here vLLM's prebuilt Rust router; production-stack ships a router of its own, llm-d an
+inference gateway: docs/scale-out.md). Here the replicas are two
 llama-servers of the same SmolLM2 GGUF (about a second to start, ~190 MiB each), one
 thread each on these 2 cores. The routers:
 

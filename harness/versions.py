@@ -26,7 +26,7 @@ INTEL_OPENMP: Final = "2025.0.2"
 OLLAMA_VERSION: Final = "0.5.4-ipexllm-20250407"
 
 #: The router in front of replicas: vLLM's Rust router (prebuilt inside the wheel, runs on
-#: AVX2), the same one vLLM's production-stack and llm-d deployments put in front.
+#: AVX2).
 VLLM_ROUTER: Final = "0.1.17"
 #: LiteLLM's proxy, the front for a mixed fleet (Ollama and OpenAI-compatible servers behind
 #: one URL); its ``proxy`` extra is the server (~750 MB installed).

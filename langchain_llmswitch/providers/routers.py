@@ -3,7 +3,7 @@
 A router is not a provider: it forwards the OpenAI API of its replicas (vLLM or
 llama-server) unchanged, so the provider stays what the replicas are. What differs is
 readiness: behind a router the replicas' health probe answers for the whole pool. vLLM's
-router (``vllm-router``, the one vLLM's production-stack and llm-d put in front) answers
+Rust router (``vllm-router`` on PyPI; production-stack and llm-d front vLLM otherwise) answers
 ``/health`` with 503 as soon as ONE worker is down, while it still serves from the
 others; its ``/readiness`` answers 200 while one worker is healthy, with the counts, and
 ``/workers`` lists them. A provider spec names the routers that may front it

@@ -144,3 +144,27 @@ def test_ollama_endpoints_never_ask_for_a_router(monkeypatch: pytest.MonkeyPatch
 def test_vllm_router_is_recognised_by_its_answer(payload: Any, *, expected: bool) -> None:
     identify: Callable[[Any], bool] = ROUTERS["vllm-router"].identify
     assert identify(payload) is expected
+
+
+def test_check_names_the_router_and_lists_its_workers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langchain_llmswitch.cli import check, main  # noqa: PLC0415
+
+    _serve(
+        monkeypatch,
+        {
+            "/readiness": (200, {"status": "ready", "healthy_workers": 1, "total_workers": 2}),
+            "/workers": (200, WORKERS),
+            "/v1/models": (200, MODELS),
+        },
+    )
+    monkeypatch.setattr(check, "_round_trip", lambda _endpoint: 0.25)
+    monkeypatch.setenv("LLM_PROVIDER", "vllm")
+    monkeypatch.setenv("LLM_BASE_URL", ROOT + "/v1")
+    monkeypatch.setenv("LLM_MODEL", "m")
+    assert main(["check", "--capability", "chat"]) == 0  # one worker down is no failure
+    out = capsys.readouterr().out
+    assert "router: vllm-router, 1 of 2 workers healthy" in out
+    assert "DOWN http://a:8000" in out
+    assert "up   http://b:8000" in out
