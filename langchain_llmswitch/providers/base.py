@@ -203,6 +203,9 @@ class ProviderSpec:
         keyword_translations: Factory keywords of another provider's class that this
             provider's class spells differently: keyword -> its constructor keywords
             (`langchain_llmswitch.keywords`).
+        routers: Routers (names in `langchain_llmswitch.providers.routers.ROUTERS`) that may
+            stand in front of this provider's replicas; readiness asks for them (once per
+            URL) and then uses the router's own probe instead of ``health_path``.
     """
 
     name: str
@@ -245,6 +248,7 @@ class ProviderSpec:
     keyword_translations: Mapping[str, Callable[[Any], dict[str, Any]]] = field(
         default_factory=dict
     )
+    routers: tuple[str, ...] = ()
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.
