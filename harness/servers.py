@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from harness import build, ollama, paths, versions
+from harness import build, ollama, paths, router, versions
 
 #: The server names, in the order ``start`` brings them up (dependencies first).
 SERVER_NAMES: Final = (
@@ -19,6 +19,7 @@ SERVER_NAMES: Final = (
     "vllm-embed",
     "vllm-chat",
     "vllm-vision",
+    *router.SERVER_NAMES,  # replicas behind a router (harness/router.py)
 )
 
 HOST: Final = "127.0.0.1"
@@ -338,6 +339,7 @@ SPECS: Final[dict[str, ServerSpec]] = {
             openai_suffix="",
             plan=_plan_ollama,
         ),
+        *router.specs(),
     )
 }
 

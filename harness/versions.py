@@ -25,6 +25,13 @@ INTEL_OPENMP: Final = "2025.0.2"
 #: What ``ollama-lib --version`` must report for the pinned wheel (the stub matches it).
 OLLAMA_VERSION: Final = "0.5.4-ipexllm-20250407"
 
+#: The router in front of replicas: vLLM's Rust router (prebuilt inside the wheel, runs on
+#: AVX2).
+VLLM_ROUTER: Final = "0.1.17"
+#: LiteLLM's proxy, the front for a mixed fleet (Ollama and OpenAI-compatible servers behind
+#: one URL); its ``proxy`` extra is the server (~750 MB installed).
+LITELLM: Final = "1.108.7"
+
 #: Small "tools" venv that runs the MiniLM GGUF converter.
 TOOLS_GGUF: Final = "0.19.0"
 TOOLS_NUMPY: Final = "2.4.6"

@@ -3,7 +3,9 @@
 The one reader of model listings (``GET /models``, Ollama's ``/api/tags``): readiness,
 ``llmswitch check``, `check_vision`, the ``num_ctx`` check (a setting only vLLM and
 llama.cpp apply, at start) and the llama.cpp probe of `SwitchChatOpenAI` all parse
-them with `parse_models`. `forget` clears the answers kept here.
+them with `parse_models`. `router_status` tells whether a router of the table in
+`langchain_llmswitch.providers.routers` stands at a URL, and how many of its workers
+are healthy. `forget` clears the answers kept here.
 
 Example:
     >>> parse_models({"data": [{"id": "m", "max_model_len": 2048}]})
@@ -21,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Endpoint
+from langchain_llmswitch.providers.routers import ROUTERS, RouterSpec, Worker
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "RouterStatus",
     "ServedModel",
     "fetch_models",
     "forget",
@@ -34,6 +38,7 @@ __all__ = [
     "llamacpp_props",
     "ollama_show",
     "parse_models",
+    "router_status",
     "serves_llamacpp",
     "warn_if_context_too_small",
 ]
@@ -211,6 +216,101 @@ def serves_llamacpp(base_url: str, list_owners: Callable[[], Iterable[str]]) -> 
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class RouterStatus:
+    """What a router in front of replicas says about itself.
+
+    Attributes:
+        name: The router (a `RouterSpec` name, e.g. ``vllm-router``).
+        ready: Its readiness path answered 200: it can serve (one healthy worker is enough).
+        status_code: The HTTP status of that answer.
+        healthy_workers: Workers it sends requests to now.
+        total_workers: Workers it knows.
+        workers: The workers it lists, where it lists them.
+    """
+
+    name: str
+    ready: bool
+    status_code: int
+    healthy_workers: int
+    total_workers: int
+    workers: tuple[Worker, ...] = ()
+
+
+_not_routers: set[str] = set()
+
+
+def router_status(
+    root: str, routers: Iterable[str], timeout: float = _PROBE_TIMEOUT
+) -> RouterStatus | None:
+    """Ask the server at ``root`` whether it is one of ``routers``, and how its workers are.
+
+    Each router is asked on its readiness path; the first that answers in its own shape
+    is the one. A server that answers none of them is remembered as no
+    router for the process (one extra request per server, not per probe); one that
+    cannot be reached is asked again next time.
+
+    Args:
+        root: The server's root URL (without ``/v1``).
+        routers: Names of `ROUTERS` to ask for (a provider's ``routers``).
+        timeout: Seconds for each request.
+
+    Returns:
+        The router's status, or None when none of them answers there.
+    """
+    names = tuple(routers)
+    if not names or root in _not_routers:
+        return None
+    answered = False
+    for spec in (ROUTERS[name] for name in names):
+        reached, found = _ask_router(spec, root, timeout)
+        if found is not None:
+            return found
+        answered = answered or reached
+    if answered:
+        _not_routers.add(root)
+    return None
+
+
+def _ask_router(spec: RouterSpec, root: str, timeout: float) -> tuple[bool, RouterStatus | None]:
+    """Return (whether the server answered, its status if it is this router)."""
+    import httpx  # noqa: PLC0415 - only when a server is asked
+
+    try:
+        response = httpx.get(root + spec.readiness_path, timeout=timeout)
+    except Exception:  # noqa: BLE001 - unreachable for whatever reason: asked again next time
+        return False, None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not spec.identify(payload):
+        return True, None
+    healthy, total = spec.counts(payload)
+    status = RouterStatus(
+        name=spec.name,
+        ready=response.status_code == 200,  # noqa: PLR2004
+        status_code=response.status_code,
+        healthy_workers=healthy,
+        total_workers=total,
+        workers=_router_workers(spec, root, timeout),
+    )
+    return True, status
+
+
+def _router_workers(spec: RouterSpec, root: str, timeout: float) -> tuple[Worker, ...]:
+    import httpx  # noqa: PLC0415 - only when a server is asked
+
+    if spec.workers_path is None:
+        return ()
+    try:
+        response = httpx.get(root + spec.workers_path, timeout=timeout)
+        response.raise_for_status()
+        return spec.parse_workers(response.json())
+    except Exception:  # noqa: BLE001 - the counts still tell; the list is a detail
+        return ()
+
+
 def _get_json(
     url: str, api_key: str | None, body: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
@@ -289,4 +389,5 @@ def forget() -> None:
     """Forget every server answer (the next check asks again)."""
     _served_context.cache_clear()
     _llamacpp.clear()
+    _not_routers.clear()
     _answers.clear()

@@ -201,6 +201,13 @@ def _check(args: argparse.Namespace) -> int:
             )
             if result.served_models:
                 print(f"     served: {', '.join(result.served_models)}")
+            if result.router:
+                print(
+                    f"     router: {result.router}, {result.healthy_workers} of "
+                    f"{result.total_workers} workers healthy"
+                )
+                for worker in result.workers:
+                    print(f"       {'up  ' if worker['healthy'] else 'DOWN'} {worker['url']}")
             if result.error:
                 print(f"     {result.error}")
     return 0 if results and all(result.ok for result in results) else 1

@@ -4,6 +4,8 @@ For each capability (and each fallback in its chain): the resolved endpoint, rea
 not, the served models, whether the configured model is among them, the context length,
 and the latency of one tiny round trip (a one-token chat answer, or one embedding). The
 exit code is non-zero on any failure, so the command serves as a container health check.
+Behind a router (vllm-router) it also names the router and lists its workers, healthy
+or not: one worker down is reported, not a failure, while the router still serves.
 
 Example:
     $ llmswitch check --wait 120 --json
@@ -62,6 +64,10 @@ class EndpointCheck:
     context_length: int | None = None
     latency_seconds: float | None = None
     error: str = ""
+    router: str = ""
+    healthy_workers: int | None = None
+    total_workers: int | None = None
+    workers: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -136,6 +142,11 @@ def _check(endpoint: Endpoint, role: str, wait: float) -> EndpointCheck:
         time.sleep(0.5)
     result.reachable = found.reachable
     result.served_models = [model.id for model in found.models]
+    if found.router is not None:
+        result.router = found.router.name
+        result.healthy_workers = found.router.healthy_workers
+        result.total_workers = found.router.total_workers
+        result.workers = [dataclasses.asdict(worker) for worker in found.router.workers]
     if not found.ready:
         result.error = found.reason
         return result

@@ -224,6 +224,9 @@ class ProviderSpec:
         keyword_translations: Factory keywords of another provider's class that this
             provider's class spells differently: keyword -> its constructor keywords
             (`langchain_llmswitch.keywords`).
+        routers: Routers (names in `langchain_llmswitch.providers.routers.ROUTERS`) that may
+            stand in front of this provider's replicas; readiness asks for them (once per
+            URL) and then uses the router's own probe instead of ``health_path``.
         tools: Whether the provider's servers call tools at all.
         tools_probe: How a server is asked whether it can call tools (None: not asked).
         server_tool_choices: The ``tool_choice`` kinds the server itself enforces; the others
@@ -271,6 +274,7 @@ class ProviderSpec:
     keyword_translations: Mapping[str, Callable[[Any], dict[str, Any]]] = field(
         default_factory=dict
     )
+    routers: tuple[str, ...] = ()
     tools: ToolSupport = "native"
     tools_probe: ToolsProbe | None = None
     server_tool_choices: tuple[ToolChoiceMode, ...] = ("auto",)

@@ -86,6 +86,7 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     native_chat_classes=("langchain_openai.chat_models.base:BaseChatOpenAI",),
+    routers=("vllm-router",),  # llama-server replicas behind vLLM's router
     tools_probe="llamacpp_props",
     context_probe="llamacpp_props",
 )

@@ -4,7 +4,11 @@
   the process starts), and ``/v1/models`` must list the served model;
 - other OpenAI-compatible servers: ``/v1/models`` lists the model;
 - Ollama: ``/api/version`` answers and ``/api/tags`` lists the model (Ollama loads it on
-  the first request; ``keep_alive`` decides how long it stays).
+  the first request; ``keep_alive`` decides how long it stays);
+- a router in front of replicas (`langchain_llmswitch.providers.routers`): its own
+  readiness path replaces the provider's health path, which a router answers for the
+  whole pool (vllm-router's ``/health`` is 503 while one worker of several is down);
+  the model list is the router's, forwarded from a worker.
 
 `wait_until_ready` polls these with a bound; `discover_model` picks the model when the
 configuration names none and the server serves exactly one.
@@ -25,7 +29,7 @@ from langchain_llmswitch.errors import ConfigurationError, ProviderUnavailableEr
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
 from langchain_llmswitch.resolution import model_variables, resolve_endpoint
-from langchain_llmswitch.server_info import ServedModel, fetch_models
+from langchain_llmswitch.server_info import RouterStatus, ServedModel, fetch_models, router_status
 
 __all__ = ["Probe", "discover_model", "probe", "wait_for", "wait_until_ready"]
 
@@ -42,6 +46,8 @@ class Probe:
         reason: Why it is not ready (empty when ready).
         models: The models it serves.
         seconds: How long the check took.
+        router: The router found in front of the replicas, with its workers; None when
+            the URL is a server itself.
     """
 
     ready: bool
@@ -49,6 +55,7 @@ class Probe:
     reason: str
     models: tuple[ServedModel, ...]
     seconds: float
+    router: RouterStatus | None = None
 
 
 def _root(endpoint: Endpoint) -> str:
@@ -67,13 +74,23 @@ def model_is_served(model: str, served: list[ServedModel] | tuple[ServedModel, .
     return model in names or f"{model}:latest" in names
 
 
-def _failed(reason: str, start: float, *, reachable: bool) -> Probe:
+def _failed(
+    reason: str, start: float, *, reachable: bool, router: RouterStatus | None = None
+) -> Probe:
     return Probe(
         ready=False,
         reachable=reachable,
         reason=reason,
         models=(),
         seconds=time.perf_counter() - start,
+        router=router,
+    )
+
+
+def _router_reason(router: RouterStatus) -> str:
+    return (
+        f"the {router.name} in front answered HTTP {router.status_code}: "
+        f"{router.healthy_workers} of {router.total_workers} workers healthy"
     )
 
 
@@ -90,7 +107,11 @@ def probe(endpoint: Endpoint, timeout: float = 2.0) -> Probe:
     import httpx  # noqa: PLC0415 - only when a server is asked
 
     start = time.perf_counter()
-    health = PROVIDERS[endpoint.provider].health_path
+    spec = PROVIDERS[endpoint.provider]
+    router = router_status(_root(endpoint), spec.routers, timeout=timeout)
+    if router is not None and not router.ready:
+        return _failed(_router_reason(router), start, reachable=True, router=router)
+    health = spec.health_path if router is None else None  # a router answered for the pool
     try:
         if health is not None:
             response = httpx.get(_root(endpoint) + health, timeout=timeout)
@@ -100,15 +121,24 @@ def probe(endpoint: Endpoint, timeout: float = 2.0) -> Probe:
         models = tuple(fetch_models(endpoint, timeout=timeout))
     except httpx.HTTPStatusError as error:
         reason = f"HTTP {error.response.status_code} from {error.request.url}"
-        return _failed(reason, start, reachable=True)
+        return _failed(reason, start, reachable=True, router=router)
     except Exception as error:  # noqa: BLE001 - a probe reports, it never raises
-        return _failed(f"{type(error).__name__}: {error}", start, reachable=False)
+        return _failed(f"{type(error).__name__}: {error}", start, reachable=False, router=router)
     seconds = time.perf_counter() - start
     if endpoint.model and not model_is_served(endpoint.model, models):
         served = ", ".join(item.id for item in models) or "none"
         reason = f"model {endpoint.model!r} is not served (served: {served})"
-        return Probe(ready=False, reachable=True, reason=reason, models=models, seconds=seconds)
-    return Probe(ready=True, reachable=True, reason="", models=models, seconds=seconds)
+        return Probe(
+            ready=False,
+            reachable=True,
+            reason=reason,
+            models=models,
+            seconds=seconds,
+            router=router,
+        )
+    return Probe(
+        ready=True, reachable=True, reason="", models=models, seconds=seconds, router=router
+    )
 
 
 def wait_for(endpoint: Endpoint, timeout: float) -> Probe:

