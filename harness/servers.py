@@ -24,6 +24,9 @@ SERVER_NAMES: Final = (
 
 HOST: Final = "127.0.0.1"
 
+#: Chat templates that render tools (Hermes ``<tool_call>`` format) for SmolLM2.
+TEMPLATES_DIR: Final = paths.PACKAGE_DIR / "chat_templates"
+
 
 @dataclass(frozen=True)
 class ServerInfo:
@@ -129,6 +132,16 @@ def _vllm_argv(model_dir: Path, served: str, port: int, *extra: str) -> list[str
     ]
 
 
+#: Tool calls: SmolLM2's chatml with tools in the Hermes format, parsed by vLLM's hermes parser.
+_VLLM_TOOL_FLAGS: Final = (
+    "--enable-auto-tool-choice",
+    "--tool-call-parser",
+    "hermes",
+    "--chat-template",
+    str(TEMPLATES_DIR / "smollm2-tools.jinja"),
+)
+
+
 def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
     structured = json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})
     argv = _vllm_argv(
@@ -139,6 +152,7 @@ def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
         "2048",
         "--structured-outputs-config",
         structured,
+        *_VLLM_TOOL_FLAGS,
     )
     return LaunchPlan(argv, _vllm_env())
 
@@ -205,6 +219,9 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
         "-np",
         str(slots),
         "--no-cache-prompt",
+        "--jinja",
+        "--chat-template-file",
+        str(TEMPLATES_DIR / "smollm2-tools.jinja"),
     ]
     return LaunchPlan(argv)
 

@@ -13,6 +13,7 @@ for bad configuration, `ImportError` for a missing package), so existing
     ├── CapabilityError                        the model cannot do it (e.g. images)
     ├── ImageError (ValueError)                an image cannot be sent
     ├── StructuredOutputError (ValueError)     output does not match the constraint
+    ├── ToolCallError (ValueError)             a tool call's arguments do not fit the tool
     ├── ProviderUnavailableError (ConnectionError)  unreachable or not ready
     │   └── StreamInterruptedError             a stream broke before it completed
     └── EmbeddingSpaceError (ValueError)       vectors of two embedding spaces met
@@ -40,6 +41,7 @@ __all__ = [
     "ProviderUnavailableError",
     "StreamInterruptedError",
     "StructuredOutputError",
+    "ToolCallError",
     "did_you_mean",
 ]
 
@@ -173,6 +175,41 @@ class StructuredOutputError(LLMSwitchError, ValueError):
         super().__init__(f"structured output does not match: {reason}. Raw output: {shown!r}")
         self.raw = raw
         self.reason = reason
+
+
+# --- tool calls (issue 15) -------------------------------------------------------------------
+
+
+class ToolCallError(LLMSwitchError, ValueError):
+    """A tool call came back that cannot be run (unknown tool, or arguments that do not fit).
+
+    Its arguments do not parse as a JSON object or do not match the tool's schema. Raised in
+    place of LangChain's own crash (a pydantic ``ValidationError`` inside ``AIMessage`` when a
+    server sends a bare JSON string as the arguments) or a silently invalid call.
+
+    Attributes:
+        tool: The tool name the model gave ("" when there was none).
+        raw: The text the model produced for the call (its arguments, or the whole answer).
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, reason: str, raw: str, *, tool: str = "") -> None:
+        """Build the error.
+
+        Args:
+            reason: What is wrong with the call.
+            raw: The text the model produced.
+            tool: The tool name the model gave.
+        """
+        shown = raw if len(raw) <= 300 else raw[:300] + "..."  # noqa: PLR2004
+        named = f" of {tool!r}" if tool else ""
+        super().__init__(f"tool call{named} cannot be run: {reason}. Raw output: {shown!r}")
+        self.tool = tool
+        self.raw = raw
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------------
 
 
 class ProviderUnavailableError(LLMSwitchError, ConnectionError):

@@ -34,6 +34,9 @@ __all__ = [
     "fetch_models",
     "forget",
     "get_listing",
+    "listed_context",
+    "llamacpp_props",
+    "ollama_show",
     "parse_models",
     "router_status",
     "serves_llamacpp",
@@ -308,8 +311,83 @@ def _router_workers(spec: RouterSpec, root: str, timeout: float) -> tuple[Worker
         return ()
 
 
+def _get_json(
+    url: str, api_key: str | None, body: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """One probe (2 s, no retries): the decoded JSON object, or None if there is none."""
+    import httpx  # noqa: PLC0415 - only when a server is asked
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key is not None else {}
+    try:
+        if body is None:
+            response = httpx.get(url, headers=headers, timeout=_PROBE_TIMEOUT)
+        else:
+            response = httpx.post(url, headers=headers, json=body, timeout=_PROBE_TIMEOUT)
+        response.raise_for_status()
+        payload = response.json()
+    except Exception as error:  # noqa: BLE001 - a probe that must never break a request
+        logger.debug("could not read %s: %s", url, type(error).__name__)
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+_answers: dict[tuple[str, ...], dict[str, Any] | None] = {}
+
+
+def llamacpp_props(base_url: str, api_key: str | None = None) -> dict[str, Any] | None:
+    """llama-server's ``/props`` (chat template capabilities, per-slot ``n_ctx``), once.
+
+    Args:
+        base_url: The server's OpenAI base URL (``.../v1``) or its root.
+        api_key: The Bearer key, if the server needs one.
+
+    Returns:
+        The decoded answer, or None when the server has no ``/props`` (not llama.cpp) or
+        cannot be asked (then it is asked again next time).
+    """
+    root = base_url.removesuffix("/").removesuffix("/v1")
+    key = ("props", root)
+    if key not in _answers or _answers[key] is None:
+        _answers[key] = _get_json(f"{root}/props", api_key)
+    return _answers[key]
+
+
+def ollama_show(root: str, model: str) -> dict[str, Any] | None:
+    """Ollama's ``/api/show`` of a model (template, parameters, model_info), once.
+
+    Args:
+        root: The Ollama server root.
+        model: The model tag.
+
+    Returns:
+        The decoded answer, or None when it cannot be read (asked again next time).
+    """
+    key = ("show", root, model)
+    if key not in _answers or _answers[key] is None:
+        _answers[key] = _get_json(f"{root}/api/show", None, {"model": model})
+    return _answers[key]
+
+
+def listed_context(base_url: str, model: str, api_key: str | None) -> int | None:
+    """The context length ``GET /models`` gives for a model (vLLM ``max_model_len``), once.
+
+    Args:
+        base_url: The OpenAI base URL (``.../v1``).
+        model: The model name.
+        api_key: The Bearer key.
+    """
+    key = ("models", base_url)
+    if key not in _answers or _answers[key] is None:
+        _answers[key] = _get_json(f"{base_url}/models", api_key)
+    for served in parse_models(_answers[key]):
+        if model in (served.id, *served.aliases):
+            return served.context_length
+    return None
+
+
 def forget() -> None:
     """Forget every server answer (the next check asks again)."""
     _served_context.cache_clear()
     _llamacpp.clear()
     _not_routers.clear()
+    _answers.clear()

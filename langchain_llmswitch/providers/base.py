@@ -28,11 +28,15 @@ __all__ = [
     "PARAMETERS",
     "Capability",
     "ConstraintSpelling",
+    "ContextProbe",
     "Endpoint",
     "Placement",
     "Protocol",
     "ProviderSpec",
     "Sampling",
+    "ToolChoiceMode",
+    "ToolSupport",
+    "ToolsProbe",
     "VisionProbe",
     "import_provider_package",
 ]
@@ -53,6 +57,23 @@ VisionProbe = Literal["ollama_show", "vllm_tokenize", "models_list"]
 """How `check_vision` asks a server whether a model reads images: Ollama's ``/api/show``
 capabilities, a vLLM ``/tokenize`` request holding a 1x1 image, or
 ``architecture.input_modalities`` in ``GET /models`` (llama.cpp; others do not say)."""
+
+ToolChoiceMode = Literal["auto", "any", "named"]
+"""A kind of ``tool_choice``: the model decides, some tool is forced, one named tool is forced."""
+
+ToolSupport = Literal["native", "none"]
+"""Whether a provider's servers call tools (``native``: the server parses tool calls out of the
+model's output) or never do (``none``: binding tools is a `CapabilityError`)."""
+
+ToolsProbe = Literal["llamacpp_props", "ollama_template"]
+"""How a server is asked, before any chat request, whether it can call tools: llama.cpp's
+``/props`` (``chat_template_caps.supports_tools``; only when the server is llama.cpp), or
+whether the Ollama model's template (``/api/show``) renders ``.Tools``."""
+
+ContextProbe = Literal["models_list", "llamacpp_props", "ollama_show"]
+"""Where a server tells a model's context length: vLLM's ``max_model_len`` in ``GET /models``,
+llama.cpp's per-slot ``n_ctx`` in ``/props``, or Ollama's ``/api/show`` (``num_ctx`` of the
+Modelfile, else Ollama's default capped by the model's ``context_length``)."""
 
 PARAMETERS: tuple[str, ...] = (
     "temperature",
@@ -206,6 +227,11 @@ class ProviderSpec:
         routers: Routers (names in `langchain_llmswitch.providers.routers.ROUTERS`) that may
             stand in front of this provider's replicas; readiness asks for them (once per
             URL) and then uses the router's own probe instead of ``health_path``.
+        tools: Whether the provider's servers call tools at all.
+        tools_probe: How a server is asked whether it can call tools (None: not asked).
+        server_tool_choices: The ``tool_choice`` kinds the server itself enforces; the others
+            are enforced by the package with a JSON schema of the call (`toolcalls`).
+        context_probe: Where the server tells the context length, for ``model.profile``.
     """
 
     name: str
@@ -249,6 +275,10 @@ class ProviderSpec:
         default_factory=dict
     )
     routers: tuple[str, ...] = ()
+    tools: ToolSupport = "native"
+    tools_probe: ToolsProbe | None = None
+    server_tool_choices: tuple[ToolChoiceMode, ...] = ("auto",)
+    context_probe: ContextProbe = "models_list"
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.

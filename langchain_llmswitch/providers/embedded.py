@@ -108,4 +108,6 @@ SPEC = ProviderSpec(
     example_models={"chat": "smollm2", "embeddings": "all-MiniLM-L6-v2"},
     llamacpp_server=True,
     prepare=prepare,
+    tools="none",
+    context_probe="llamacpp_props",
 )

@@ -135,4 +135,6 @@ SPEC = ProviderSpec(
     example_models={"chat": "llama3.1:8b", "embeddings": "nomic-embed-text", "vision": "llava:7b"},
     native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
     keyword_translations={"default_headers": _headers},
+    tools_probe="ollama_template",
+    context_probe="ollama_show",
 )

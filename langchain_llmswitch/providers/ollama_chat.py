@@ -11,18 +11,20 @@ Adds to ChatOllama, without changing its interface:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Literal
 
 import httpx
 import ollama
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.messages import BaseMessage
+from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
-from langchain_llmswitch import server_info, structured
+from langchain_llmswitch import profiles, server_info, structured, toolcalls
 from langchain_llmswitch.errors import (
     CapabilityError,
     ModelNotFoundError,
@@ -46,6 +48,7 @@ __all__ = ["SwitchChatOllama"]
 
 
 MASKED = "***"  # what a password in a URL is shown as
+DEFAULT_URL = "http://localhost:11434"  # the ollama client's default server
 
 
 def _shown(url: str) -> str:
@@ -78,7 +81,7 @@ def ollama_error(
     """
     if not isinstance(error, ollama.ResponseError):
         return None
-    root = base_url or "http://localhost:11434"
+    root = base_url or DEFAULT_URL
     text = str(error.error)
     if error.status_code == 404 and "not found" in text:  # noqa: PLR2004
         served = served_models(root)
@@ -117,6 +120,46 @@ class SwitchChatOllama(ChatOllama):
     structured_retries: int = Field(default=0, ge=0, exclude=True)
     """Extra attempts of ``with_structured_output`` after a mismatch."""
 
+    @property
+    def llmswitch_where(self) -> str:
+        """The server and model, for messages."""
+        return f"{_shown(self.base_url or DEFAULT_URL)} (model {self.model!r})"
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The profile from the provider table; the server's facts are read on first use."""
+        return profiles.build_profile(  # type: ignore[return-value]
+            self.llmswitch_provider,
+            self.llmswitch_capability,
+            self.base_url or DEFAULT_URL,
+            self.model,
+            num_ctx=self.num_ctx,
+        )
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: Any = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """ChatOllama's ``bind_tools``, with forced choices enforced and calls checked.
+
+        Ollama ignores ``tool_choice`` (ollama#17921): a forced choice goes as ``format``, a
+        JSON schema of the call (`toolcalls`). OpenAI's ``strict`` (``create_agent`` sends it)
+        has no Ollama counterpart and is dropped.
+
+        Args:
+            tools: The tools, in any form LangChain accepts.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` or a tool's
+                name.
+            **kwargs: Passed to ChatOllama.
+
+        Raises:
+            CapabilityError: The model's template cannot render tools (before any request).
+        """
+        kwargs.pop("strict", None)
+        return toolcalls.bind(self, super().bind_tools, tools, tool_choice, **kwargs)
+
     def _chat_params(
         self,
         messages: list[BaseMessage],
@@ -154,8 +197,10 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
             result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        toolcalls.finish(result, forced, kwargs.get("tools"))
         return self._complete(result)
 
     async def _agenerate(
@@ -165,10 +210,12 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
             result = await super()._agenerate(
                 messages, stop=stop, run_manager=run_manager, **kwargs
             )
+        toolcalls.finish(result, forced, kwargs.get("tools"))
         return self._complete(result)
 
     def _stream(
@@ -178,7 +225,8 @@ class SwitchChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from tag_stream(
+        forced = toolcalls.pop_forced(kwargs)
+        tagged = tag_stream(
             guard_stream(
                 super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
                 complete=_done,
@@ -187,6 +235,7 @@ class SwitchChatOllama(ChatOllama):
             ),
             self.llmswitch_provider,
         )
+        yield from toolcalls.finish_stream(tagged, forced, kwargs.get("tools"))
 
     async def _astream(
         self,
@@ -195,13 +244,15 @@ class SwitchChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        forced = toolcalls.pop_forced(kwargs)
         guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_done,
             where=f"ollama at {self.base_url}",
             translate=self._translated,
         )
-        async for chunk in atag_stream(guarded, self.llmswitch_provider):
+        tagged = atag_stream(guarded, self.llmswitch_provider)
+        async for chunk in toolcalls.afinish_stream(tagged, forced, kwargs.get("tools")):
             yield chunk
 
     def with_structured_output(

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import LangSmithParams, LanguageModelInput
-from langchain_core.messages import BaseMessage
+from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
-from pydantic import Field
+from pydantic import Field, SecretStr, ValidationError
 
-from langchain_llmswitch import server_info, structured
+from langchain_llmswitch import profiles, server_info, structured, toolcalls
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
@@ -106,6 +107,52 @@ class SwitchChatOpenAI(ChatOpenAI):
         params["ls_provider"] = self.llmswitch_provider
         return params
 
+    @property
+    def llmswitch_where(self) -> str:
+        """The server and model, for messages."""
+        return f"{self.openai_api_base} (model {self.model_name!r})"
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The profile from the provider table; the server's facts are read on first use."""
+        secret = self.openai_api_key
+        key = secret.get_secret_value() if isinstance(secret, SecretStr) else None
+        return profiles.build_profile(  # type: ignore[return-value]
+            self.llmswitch_provider,
+            self.llmswitch_capability,
+            str(self.openai_api_base),
+            str(self.model_name),
+            api_key=key,
+        )
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: Any = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """ChatOpenAI's ``bind_tools``, with forced choices enforced and calls checked.
+
+        Args:
+            tools: The tools, in any form LangChain accepts.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` or a tool's
+                name. A forced choice the server does not enforce goes as a JSON schema of
+                the call (`toolcalls`).
+            **kwargs: Passed to ChatOpenAI.
+
+        Raises:
+            CapabilityError: The server or model cannot call tools (before any request).
+        """
+        return toolcalls.bind(self, super().bind_tools, tools, tool_choice, **kwargs)
+
+    def _create_chat_result(
+        self, response: Any, generation_info: dict[str, Any] | None = None
+    ) -> ChatResult:
+        try:
+            return super()._create_chat_result(response, generation_info)
+        except ValidationError as error:  # a tool call's arguments that are no JSON object
+            raise toolcalls.malformed(response) or error from error
+
     def _served_models(self) -> list[server_info.ServedModel]:
         """The server's ``GET /models`` through this model's own client: 2 s, no retries.
 
@@ -151,8 +198,10 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
             result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        toolcalls.finish(result, forced, kwargs.get("tools"))
         return tag_result(result, self.llmswitch_provider)
 
     async def _agenerate(
@@ -162,6 +211,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
             payload = self._get_request_payload(messages, stop=stop, **kwargs)
             if _SAME_THREAD and not (
@@ -172,6 +222,7 @@ class SwitchChatOpenAI(ChatOpenAI):
                 result = await super()._agenerate(
                     messages, stop=stop, run_manager=run_manager, **kwargs
                 )
+        toolcalls.finish(result, forced, kwargs.get("tools"))
         return tag_result(result, self.llmswitch_provider)
 
     async def _acomplete(self, payload: dict[str, Any]) -> ChatResult:
@@ -209,7 +260,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from tag_stream(
+        forced = toolcalls.pop_forced(kwargs)
+        tagged = tag_stream(
             guard_stream(
                 super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
                 complete=_finished,
@@ -218,6 +270,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             ),
             self.llmswitch_provider,
         )
+        yield from toolcalls.finish_stream(tagged, forced, kwargs.get("tools"))
 
     async def _astream(
         self,
@@ -226,6 +279,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        forced = toolcalls.pop_forced(kwargs)
         guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_finished,
@@ -233,7 +287,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             translate=self._translated,
             chunk_timeout=self.chunk_timeout,
         )
-        async for chunk in atag_stream(guarded, self.llmswitch_provider):
+        tagged = atag_stream(guarded, self.llmswitch_provider)
+        async for chunk in toolcalls.afinish_stream(tagged, forced, kwargs.get("tools")):
             yield chunk
 
     def _get_request_payload(

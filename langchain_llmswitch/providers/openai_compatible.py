@@ -87,4 +87,6 @@ SPEC = ProviderSpec(
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     native_chat_classes=("langchain_openai.chat_models.base:BaseChatOpenAI",),
     routers=("vllm-router",),  # llama-server replicas behind vLLM's router
+    tools_probe="llamacpp_props",
+    context_probe="llamacpp_props",
 )

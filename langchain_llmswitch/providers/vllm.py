@@ -89,4 +89,5 @@ SPEC = ProviderSpec(
         "embeddings": "BAAI/bge-small-en-v1.5",
         "vision": "Qwen/Qwen2-VL-2B-Instruct",
     },
+    context_probe="models_list",
 )

@@ -23,7 +23,12 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -125,6 +130,10 @@ class FallbackChatModel(BaseChatModel):
         params = primary._get_ls_params(stop=stop, **kwargs)
         params["ls_model_name"] = self.model_name
         return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The primary's profile: what the chain is for (its tools are bound on every model)."""
+        return self.models[0].profile if self.models else None
 
     def _kwargs_for(self, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:
         per_model = kwargs.get("llmswitch_per_model")

@@ -86,6 +86,35 @@ def test_first_use_starts_servers_that_answer(embedded_cache: Path) -> None:
     assert list((embedded_cache / "embedded" / "models").glob("minilm-gguf-*/*.gguf"))
 
 
+def test_agents_on_the_embedded_default(embedded_cache: Path) -> None:
+    """No tools here: a tool agent is refused before any chat request, with what to do; the
+    profile says so; ``response_format`` takes the server's structured output."""
+    from langchain.agents import create_agent  # noqa: PLC0415 - langchain: heavy
+    from langchain_core.messages import HumanMessage  # noqa: PLC0415
+    from langchain_core.tools import tool  # noqa: PLC0415
+    from pydantic import BaseModel  # noqa: PLC0415
+
+    from langchain_llmswitch import CapabilityError  # noqa: PLC0415
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Get the weather of a city."""
+        return city
+
+    class Weather(BaseModel):
+        city: str
+
+    chat = get_chat_model(max_tokens=48, temperature=0, seed=1)
+    assert chat.profile is not None
+    assert chat.profile["tool_calling"] is False
+    assert chat.profile["max_input_tokens"] == 2048  # -c 4096 over -np 2 slots
+    question = HumanMessage("The weather in Paris. Answer with the city.")
+    with pytest.raises(CapabilityError, match=r"embedded .* cannot call tools"):
+        create_agent(chat, tools=[get_weather]).invoke({"messages": [question]})
+    out = create_agent(chat, response_format=Weather).invoke({"messages": [question]})
+    assert isinstance(out["structured_response"], Weather)
+
+
 def test_a_second_process_reuses_the_running_server(embedded_cache: Path) -> None:
     mine = embedded_server.ensure_running("chat")
     code = (

@@ -24,6 +24,7 @@ from examples import (
     rag_service,
     story_stream,
     title_generator,
+    tool_agent,
     transcript_cleaner,
 )
 from langchain_llmswitch import EmbeddingSpaceError
@@ -109,6 +110,19 @@ def test_title_generator(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> N
     _use(monkeypatch, backend)
     title = title_generator.generate_title(title_generator.SAMPLE_TEXT, max_tokens=40)
     assert re.fullmatch(title_generator.TITLE, title), title
+
+
+@pytest.mark.live
+def test_tool_agent(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
+    """The agent loop ends with the tool's result in it; the typed answer is a CityAnswer."""
+    _use(monkeypatch, backend)
+    if backend.provider == "ollama":
+        monkeypatch.setenv("LLM_MODEL", "smollm2-tools")  # a template that renders .Tools
+    run = tool_agent.ask(tool_agent.QUESTION, max_tokens=48)
+    assert [call["name"] for call in run["calls"]] == ["get_weather"]
+    assert run["results"] == [tool_agent.get_weather.invoke(run["calls"][0]["args"])]
+    assert run["answer"]
+    assert isinstance(tool_agent.city_of(tool_agent.QUESTION, max_tokens=48), tool_agent.CityAnswer)
 
 
 # --- the services: RAG, notes, doc-processor ---------------------------------------------

@@ -170,8 +170,9 @@ def test_ollama_tools_need_a_template_that_renders_them(
     backend_factory: Callable[[str], Backend],
 ) -> None:
     """Ollama refuses tools for a model whose template has no ``.Tools`` (HTTP 400): our
-    `CapabilityError` says so. The same GGUF with a template that renders ``.Tools`` takes
-    them: the tool's schema reaches the prompt (more prompt tokens than without tools)."""
+    `CapabilityError` says so before any chat request (its ``/api/show`` template is read).
+    The same GGUF with a template that renders ``.Tools`` takes them: the tool's schema
+    reaches the prompt (more prompt tokens than without tools)."""
     backend = backend_factory("ollama")
     tool = {
         "type": "function",
@@ -186,7 +187,7 @@ def test_ollama_tools_need_a_template_that_renders_them(
         },
     }
     plain = get_chat_model(**backend.chat_settings(), max_tokens=4, temperature=0)
-    with pytest.raises(CapabilityError, match=r"'smollm2' does not take tools \(HTTP 400"):
+    with pytest.raises(CapabilityError, match=r"'smollm2'\) cannot call tools: .* \.Tools"):
         plain.bind_tools([tool]).invoke("What is the weather in Paris?")
     settings = {**backend.chat_settings(), "model": "smollm2-tools"}
     tools_model = get_chat_model(**settings, max_tokens=4, temperature=0)

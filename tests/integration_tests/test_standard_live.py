@@ -7,12 +7,11 @@ the servers the session started). Generation is greedy and short (``MAX_TOKENS``
 
 Capability flags say what these servers do with SmolLM2-135M-Instruct:
 
-- tool calling: none of them. vLLM runs without ``--enable-auto-tool-choice`` and
-  ``--tool-call-parser`` (HTTP 400 for ``auto``, ``required`` and a named function);
-  llama-server runs without ``--jinja`` (its ``/props`` say ``supports_tools: false``; tools
-  are dropped from the prompt and never parsed); Ollama 0.5.4 refuses tools (HTTP 400) for
-  SmolLM2's detected template (``smollm2-tools``, with a template that renders them, is
-  tested in test_providers).
+- tool calling: all three, with ``tool_choice_value = "any"``: vLLM (hermes parser and a chat
+  template rendering tools), llama-server (``--jinja`` and such a template) and Ollama
+  (``smollm2-tools``, whose Modelfile template renders ``.Tools``); the forced choice is
+  enforced by the package with a JSON schema of the call (none of the three enforces it
+  right: `langchain_llmswitch.toolcalls`).
 - structured output (JSON schema) and JSON mode: all three enforce them (vLLM xgrammar,
   llama.cpp grammars, Ollama's ``format``); vLLM and llama.cpp without
   whitespace (``_CompactJson``), so the tiny model writes the same JSON on both.
@@ -82,6 +81,30 @@ OLLAMA_JSON_MODE = (
     "token limit: wrong shape and never closed"
 )
 
+OUTPUT_VERSIONS: list[dict[str, Any]] = [{}, {"output_version": "v1"}]
+"""The parametrisation of the standard tests that an override keeps."""
+
+# Tool calling: the forced call is enforced (the tool and a schema-valid call); what the 135M
+# model writes inside it, and whether it calls a tool unforced, is the model's.
+TOOL_ON_ITS_OWN = (
+    "tool_choice auto: SmolLM2-135M answers the weather question in prose and never writes a "
+    "<tool_call>, so no tool call comes back: choosing to call a tool is beyond the 135M model"
+)
+UNICODE_LOOP = (
+    "the forced call of unicode_customer is enforced, but SmolLM2-135M writes a description "
+    f"until the {MAX_TOKENS}-token limit and the JSON of the call is never closed: "
+    "ToolCallError 'the answer was cut at the token limit' with the raw text"
+)
+MAGIC_ARGUMENT = (
+    "the forced call of magic_function is enforced (name and a schema-valid integer), but "
+    "SmolLM2-135M chooses the argument itself: {input: %d}, not the 3 of the question"
+)
+RUNNABLE_LOOP = (
+    "the forced call of greeting_generator is enforced, but SmolLM2-135M writes answer_style "
+    f"'sprite_image_with_image_style_name_128x128,...' until the {MAX_TOKENS}-token limit: "
+    "the call is never closed (ToolCallError with the raw text)"
+)
+
 
 def _server_url(backend: str, role: str) -> str:
     name = conftest.BACKENDS[backend][role]
@@ -90,12 +113,16 @@ def _server_url(backend: str, role: str) -> str:
     return str(info.openai_url)
 
 
+TOOL_MODELS = {"ollama": "smollm2-tools"}
+"""Chat models whose template renders tools, where the backend's default one does not."""
+
+
 def _chat_settings(backend: str) -> dict[str, Any]:
     spec = conftest.BACKENDS[backend]
     return {
         "provider": spec["provider"],
         "base_url": _server_url(backend, "chat"),
-        "model": spec["chat_model"],
+        "model": TOOL_MODELS.get(backend, spec["chat_model"]),
         "max_tokens": MAX_TOKENS,
         "temperature": 0,
     }
@@ -130,7 +157,11 @@ class _Chat(ChatModelIntegrationTests):
 
     @property
     def has_tool_calling(self) -> bool:
-        return False  # no server here returns tool calls (module docstring)
+        return True
+
+    @property
+    def tool_choice_value(self) -> str | None:
+        return "any"  # enforced on every backend (module docstring)
 
     @property
     def has_structured_output(self) -> bool:
@@ -147,6 +178,15 @@ class _Chat(ChatModelIntegrationTests):
     @property
     def supports_model_override(self) -> bool:
         return False  # one chat model per server
+
+    @pytest.mark.xfail(reason=TOOL_ON_ITS_OWN, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
+    def test_agent_loop(self, model: BaseChatModel) -> None:
+        super().test_agent_loop(model)
+
+    @pytest.mark.xfail(reason=UNICODE_LOOP, strict=True)
+    def test_unicode_tool_call_integration(self, model: BaseChatModel, **kwargs: Any) -> None:
+        super().test_unicode_tool_call_integration(model, **kwargs)
 
 
 class _Embeddings(EmbeddingsIntegrationTests):
@@ -204,6 +244,19 @@ class _CompactJson(_Chat):
 class TestVLLMChatStandard(_CompactJson):
     backend = "vllm"
 
+    @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 100, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
+    def test_tool_calling(self, model: BaseChatModel) -> None:
+        super().test_tool_calling(model)
+
+    @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 100, strict=True)
+    async def test_tool_calling_async(self, model: BaseChatModel) -> None:
+        await super().test_tool_calling_async(model)
+
+    @pytest.mark.xfail(reason=RUNNABLE_LOOP, strict=True)
+    def test_bind_runnables_as_tools(self, model: BaseChatModel) -> None:
+        super().test_bind_runnables_as_tools(model)
+
     @pytest.mark.xfail(reason=VLLM_JSON_MODE, strict=True)
     def test_json_mode(self, model: BaseChatModel) -> None:
         super().test_json_mode(model)
@@ -233,6 +286,15 @@ class TestLlamaCppEmbeddingsStandard(_Embeddings):
 
 class TestOllamaChatStandard(_Chat):
     backend = "ollama"
+
+    @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 102, strict=True)
+    @pytest.mark.parametrize("model", OUTPUT_VERSIONS, indirect=True)
+    def test_tool_calling(self, model: BaseChatModel) -> None:
+        super().test_tool_calling(model)
+
+    @pytest.mark.xfail(reason=MAGIC_ARGUMENT % 102, strict=True)
+    async def test_tool_calling_async(self, model: BaseChatModel) -> None:
+        await super().test_tool_calling_async(model)
 
     @pytest.mark.xfail(reason=OLLAMA_JSON_MODE, strict=True)
     def test_json_mode(self, model: BaseChatModel) -> None:
