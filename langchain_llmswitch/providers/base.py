@@ -27,8 +27,10 @@ __all__ = [
     "CAPABILITIES",
     "PARAMETERS",
     "Capability",
+    "ClientErrors",
     "ConstraintSpelling",
     "Endpoint",
+    "ErrorKind",
     "Placement",
     "Protocol",
     "ProviderSpec",
@@ -53,6 +55,13 @@ VisionProbe = Literal["ollama_show", "vllm_tokenize", "models_list"]
 """How `check_vision` asks a server whether a model reads images: Ollama's ``/api/show``
 capabilities, a vLLM ``/tokenize`` request holding a 1x1 image, or
 ``architecture.input_modalities`` in ``GET /models`` (llama.cpp; others do not say)."""
+
+ErrorKind = Literal["timeout", "connection", "status", "malformed"]
+"""What a client's exception means: no answer in time, no connection, an HTTP error status
+(its ``status_code`` says which), or an answer that is not a valid response."""
+
+ClientErrors = tuple[tuple[str, ErrorKind], ...]
+"""Client exception classes (``module:Class``) and what each means, first match wins."""
 
 PARAMETERS: tuple[str, ...] = (
     "temperature",
@@ -193,6 +202,9 @@ class ProviderSpec:
             already imported: asking never imports a provider package).
         llamacpp_server: Whether the server is always llama.cpp's ``llama-server`` (the
             embedded provider); otherwise an OpenAI-compatible server is asked once.
+        client_errors: What the provider's own client raises and which kind of failure
+            each class means (httpx's and the built-ins are common to all); the package's
+            server errors are built from it (`langchain_llmswitch.reliability.server_errors`).
     """
 
     name: str
@@ -232,6 +244,7 @@ class ProviderSpec:
     borrowed_fields: tuple[str, ...] = ()
     native_chat_classes: tuple[str, ...] = ()
     llamacpp_server: bool = False
+    client_errors: ClientErrors = ()
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.

@@ -129,4 +129,8 @@ SPEC = ProviderSpec(
     model_hint="Use an Ollama tag such as {example!r} (see `ollama list`).",
     example_models={"chat": "llama3.1:8b", "embeddings": "nomic-embed-text", "vision": "llava:7b"},
     native_chat_classes=("langchain_ollama.chat_models:ChatOllama",),
+    client_errors=(
+        ("ollama:ResponseError", "status"),  # its status_code: HTTP, or -1 inside a stream
+        ("pydantic:ValidationError", "malformed"),  # an answer the client cannot read
+    ),
 )

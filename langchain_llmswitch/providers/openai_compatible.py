@@ -86,4 +86,5 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     native_chat_classes=("langchain_openai.chat_models.base:BaseChatOpenAI",),
+    client_errors=openai_protocol.CLIENT_ERRORS,
 )

@@ -77,6 +77,7 @@ SPEC = ProviderSpec(
     chat_kwargs=chat_kwargs,
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     health_path="/health",
+    client_errors=openai_protocol.CLIENT_ERRORS,
     constraints="structured_outputs",
     vision_probe="vllm_tokenize",
     model_hint=(
