@@ -52,9 +52,11 @@ logger = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 """Statuses worth another try: rate limited, or a server error that may pass."""
 
-_RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.RemoteProtocolError)
-"""Connection failures worth another try (a timeout is not: the server is there but slow,
-and another wait of the same length would only delay the fallback)."""
+_RETRY_EXCEPTIONS = (httpx.NetworkError, httpx.RemoteProtocolError)
+"""Connection failures before an answer began (refused, reset, closed): worth another try.
+A timeout is not: the server is there but slow, and another wait of the same length would
+only delay the fallback. An error after the answer began is never retried (it is raised
+while the body is read, outside the transport)."""
 _BASE_DELAY = 0.5
 _MAX_DELAY = 8.0
 _MAX_RETRY_AFTER = 60.0

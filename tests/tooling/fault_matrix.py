@@ -131,7 +131,8 @@ async def _acollect(chat: Any) -> list[Any]:
     return [chunk async for chunk in chat.astream("hi")]
 
 
-def _call(model: Any, style: str) -> Any:
+def call_style(model: Any, style: str) -> Any:
+    """Make one call of a call style (invoke, astream, embed ...) with a short input."""
     calls: dict[str, Callable[[], Any]] = {
         "invoke": lambda: model.invoke("hi"),
         "ainvoke": lambda: asyncio.run(model.ainvoke("hi")),
@@ -161,7 +162,7 @@ def run_cell(case: Case, provider: str, style: str) -> Cell:
         start = time.monotonic()
         error: BaseException | None = None
         try:
-            _call(model, style)
+            call_style(model, style)
         except Exception as caught:  # noqa: BLE001 - recorded, judged by the test
             error = caught
         return Cell(case.name, provider, style, error, time.monotonic() - start)
