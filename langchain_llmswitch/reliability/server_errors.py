@@ -129,6 +129,16 @@ def _status_error(error: BaseException, status: int, provider: str, url: str) ->
     if status == 429:  # noqa: PLR2004
         what = f"HTTP 429 (rate limited) after the retries ({detail})"
         return RateLimitExhaustedError(what, provider=provider, url=url, check=_CHECK["rate_limit"])
+    if 300 <= status < 400:  # noqa: PLR2004 - redirects are not followed
+        location = getattr(getattr(error, "response", None), "headers", {}).get("location", "")
+        return ServerStatusError(
+            f"HTTP {status}: the server redirects to {masked(location) or 'another URL'}, which "
+            "is not followed (the prompt and the API key go only to the configured server)",
+            status_code=status,
+            provider=provider,
+            url=url,
+            check="Set the URL variable to the server that answers",
+        )
     if status >= 500 or status < 0:  # noqa: PLR2004 - ollama: -1 is an error inside a stream
         label = f"HTTP {status} after the retries" if status > 0 else "an error inside the answer"
         return ServerStatusError(

@@ -236,7 +236,8 @@ def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> http
 
     The pool of each loop has the openai SDK's limits and langchain-openai's default socket
     options (TCP keepalive), as the client langchain-openai would have built; retries are
-    the package's (`AsyncRetryTransport`), the SDK's own being off.
+    the package's (`AsyncRetryTransport`), the SDK's own being off. Redirects are not
+    followed: the prompt and the key go only to the configured server.
 
     Args:
         timeout: Seconds, as the model's ``timeout`` (the SDK sends its own per request).
@@ -253,7 +254,7 @@ def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> http
         )
 
     return openai.DefaultAsyncHttpxClient(
-        timeout=timeout, transport=AsyncRetryTransport(max_retries, pool)
+        timeout=timeout, transport=AsyncRetryTransport(max_retries, pool), follow_redirects=False
     )
 
 
@@ -271,7 +272,7 @@ def retrying_sync_client(timeout: float | None, max_retries: int) -> httpx.Clien
         limits=openai.DEFAULT_CONNECTION_LIMITS, socket_options=list(options) or None
     )
     return openai.DefaultHttpxClient(
-        timeout=timeout, transport=RetryTransport(max_retries, inner=inner)
+        timeout=timeout, transport=RetryTransport(max_retries, inner=inner), follow_redirects=False
     )
 
 

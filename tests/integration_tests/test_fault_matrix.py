@@ -61,9 +61,9 @@ def test_each_failure_ends_in_its_time(matrix: list[Cell]) -> None:
     Bounds with room for a loaded machine."""
     for cell in matrix:
         if EXPECTED[cell.case].slow:
-            assert TIMEOUT * 0.95 <= cell.elapsed <= TIMEOUT + 2.5, cell
-        else:
-            assert cell.elapsed < 3.0, cell
+            assert TIMEOUT * 0.95 <= cell.elapsed <= TIMEOUT + 3, cell
+        else:  # typically 0.01-0.6 s (one retry, with backoff); 3.1 s seen under heavy load
+            assert cell.elapsed < 6, cell
 
 
 def test_the_docs_table_is_the_matrix(matrix: list[Cell]) -> None:

@@ -319,6 +319,7 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(
         with pytest.raises(StreamStalledError) as caught:
             consume()
         stalled_for = time.monotonic() - last_chunk
+    print(f"\n{name} {mode}: {chunks} chunks, then stalled for {stalled_for:.2f} s")  # noqa: T201
     assert chunks >= 1, "the stall came before the first chunk"
     assert isinstance(caught.value, TimeoutError)
     assert isinstance(caught.value, StreamInterruptedError)
@@ -524,3 +525,30 @@ def _refused(url: str) -> bool:
     except OSError as error:
         return isinstance(error.__cause__ or getattr(error, "reason", None), ConnectionRefusedError)
     return False
+
+
+@pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
+def test_a_redirect_to_another_host_is_not_followed(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 307 to another server: neither the prompt nor the key goes there; a clear error."""
+    secret = "sk-only-for-the-configured-server-5521"
+    with (
+        fault_proxy("http://127.0.0.1:9", Fault(mode="body", body=b"{}")) as (other, elsewhere),
+        fault_proxy(
+            "http://127.0.0.1:9",
+            Fault(mode="status", status=307, times=99, headers={"Location": other + "/steal"}),
+        ) as (url, _),
+    ):
+        chat = get_chat_model(
+            provider=provider,
+            base_url=url + PROVIDER_PATH[provider],
+            model="m",
+            api_key=secret if provider != "ollama" else None,
+            max_retries=0,
+        )
+        with pytest.raises(ServerStatusError, match="not followed") as caught:
+            chat.invoke("a private prompt")
+    assert elsewhere.requests == []
+    assert caught.value.status_code == 307
+    assert secret not in str(caught.value)

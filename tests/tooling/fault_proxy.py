@@ -39,6 +39,7 @@ class Fault:
     delay: float = 0.0
     body: bytes = b""
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)  # added to injected statuses
     requests: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -153,6 +154,7 @@ def _serve(conn: socket.socket, fault: Fault, upstream: str) -> None:
             return
         if injected:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            extra.update(fault.headers)
             _respond(
                 conn,
                 fault.status,
