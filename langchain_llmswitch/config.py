@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -81,17 +82,51 @@ def read_environment(env_file: str | Path | None = None) -> dict[str, str]:
     Returns:
         A mapping of variable name to value; empty values are dropped.
     """
-    path = Path(env_file or os.environ.get(ENV_FILE_VARIABLE) or ".env")
+    named = env_file or os.environ.get(ENV_FILE_VARIABLE)
+    path = Path(named or ".env")
     merged: dict[str, str] = {}
+    if named and not path.exists():
+        origin = "env_file" if env_file else ENV_FILE_VARIABLE
+        msg = f"{origin}={str(named)!r}: no such file (give the path of a dotenv file, or unset it)"
+        raise ConfigurationError(msg, setting=origin)
     if path.is_file():
-        from dotenv import dotenv_values  # noqa: PLC0415 - only when a file exists
-
-        for key, value in dotenv_values(path).items():
+        for key, value in _dotenv(path).items():
             if value is not None:
                 merged[key.upper()] = value
     for key, value in os.environ.items():
         merged[key.upper()] = value
     return {key: value for key, value in merged.items() if value.strip() != ""}
+
+
+def _dotenv(path: Path) -> dict[str, str | None]:
+    """The values of a dotenv file; an unreadable or non-UTF-8 file is an error naming it."""
+    from dotenv import dotenv_values  # noqa: PLC0415 - only when a file exists
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        msg = (
+            f"The env file {str(path)!r} is not UTF-8 (byte {error.start}): save it as UTF-8 "
+            f"({ENV_FILE_VARIABLE} names another file)"
+        )
+        raise ConfigurationError(msg, setting=ENV_FILE_VARIABLE) from None
+    except OSError as error:
+        msg = f"The env file {str(path)!r} cannot be read ({error.strerror}) ({ENV_FILE_VARIABLE})"
+        raise ConfigurationError(msg, setting=ENV_FILE_VARIABLE) from None
+    return dict(dotenv_values(stream=io.StringIO(text)))
+
+
+_ENDPOINT_PATHS = (
+    "/chat/completions",
+    "/completions",
+    "/embeddings",
+    "/api/chat",
+    "/api/generate",
+    "/api/embed",
+    "/api/embeddings",
+    "/api/tags",
+)
+"""Paths of an endpoint, which a server URL must not end with (the clients append them)."""
 
 
 def check_url(value: str) -> str:
@@ -125,6 +160,18 @@ def check_url(value: str) -> str:
         raise ValueError(msg) from None
     if port == 0:
         msg = "bad port; a port is a whole number from 1 to 65535"
+        raise ValueError(msg)
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        msg = "a server URL holds no query (?...) or fragment (#...); write it as http://HOST:PORT"
+        raise ValueError(msg)
+    path = parts.path.lower()
+    endpoint = next((e for e in _ENDPOINT_PATHS if path.endswith(e)), None)
+    if endpoint is not None:
+        root = url[: len(url) - len(endpoint)]
+        msg = (
+            f"the URL holds an endpoint path ({endpoint!r}); give the server's URL without it "
+            f"({root!r}): the client adds the endpoint itself"
+        )
         raise ValueError(msg)
     return url
 
@@ -169,7 +216,7 @@ class LLMSwitchSettings(BaseSettings):
         ('ollama', 'llama3.1:8b', 0.3)
     """
 
-    model_config = SettingsConfigDict(extra="ignore", validate_default=False)
+    model_config = SettingsConfigDict(extra="ignore", validate_default=False, allow_inf_nan=False)
 
     # --- chat, and the defaults of every capability -------------------------------------
     provider: str | None = Field(

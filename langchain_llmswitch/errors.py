@@ -15,8 +15,20 @@ for bad configuration, `ImportError` for a missing package), so existing
     ├── StructuredOutputError (ValueError)     output does not match the constraint
     ├── ToolCallError (ValueError)             a tool call's arguments do not fit the tool
     ├── ProviderUnavailableError (ConnectionError)  unreachable or not ready
-    │   └── StreamInterruptedError             a stream broke before it completed
-    └── EmbeddingSpaceError (ValueError)       vectors of two embedding spaces met
+    ├── EmbeddingSpaceError (ValueError)       vectors of two embedding spaces met
+    └── ServerError                            a server call failed (provider, URL, what to check)
+        ├── ServerTimeoutError (TimeoutError)          no answer within LLM_TIMEOUT
+        ├── ServerConnectionError (ProviderUnavailableError)  refused, reset, unreachable
+        ├── ServerStatusError                          HTTP 5xx after retries
+        ├── RateLimitExhaustedError                    HTTP 429 after retries
+        ├── MalformedResponseError (ValueError)        not a valid answer (HTML, bad JSON,
+        │                                              no choices, wrong embeddings)
+        └── StreamInterruptedError (ProviderUnavailableError)  a stream ended early
+            └── StreamStalledError (ServerTimeoutError)        ... because it stalled
+
+The server errors also inherit langchain-core's model errors (``ModelTimeoutError``,
+``ModelConnectionError``, ``ModelAPIError``, ``ModelRateLimitError``; `ModelNotFoundError`
+inherits ``langchain_core.exceptions.ModelNotFoundError``) when the installed version has them.
 
 Example:
     >>> from langchain_llmswitch.errors import ConfigurationError, LLMSwitchError
@@ -29,17 +41,48 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+try:  # langchain-core's provider-independent model errors (1.7.x); plain bases before them
+    from langchain_core.exceptions import ModelAPIError as _CoreAPIError
+    from langchain_core.exceptions import ModelConnectionError as _CoreConnectionError
+    from langchain_core.exceptions import ModelNotFoundError as _CoreNotFoundError
+    from langchain_core.exceptions import ModelRateLimitError as _CoreRateLimitError
+    from langchain_core.exceptions import ModelTimeoutError as _CoreTimeoutError
+except ImportError:  # pragma: no cover - an older langchain-core
+
+    class _CoreAPIError(Exception):  # type: ignore[no-redef]
+        is_retryable = True
+
+    class _CoreConnectionError(Exception):  # type: ignore[no-redef]
+        is_retryable = True
+
+    class _CoreNotFoundError(Exception):  # type: ignore[no-redef]
+        is_retryable = False
+
+    class _CoreRateLimitError(Exception):  # type: ignore[no-redef]
+        is_retryable = True
+
+    class _CoreTimeoutError(Exception):  # type: ignore[no-redef]
+        is_retryable = True
+
+
 __all__ = [
     "CapabilityError",
     "ConfigurationError",
     "EmbeddingSpaceError",
     "ImageError",
     "LLMSwitchError",
+    "MalformedResponseError",
     "MissingDependencyError",
     "ModelNotFoundError",
     "PdfRendererMissingError",
     "ProviderUnavailableError",
+    "RateLimitExhaustedError",
+    "ServerConnectionError",
+    "ServerError",
+    "ServerStatusError",
+    "ServerTimeoutError",
     "StreamInterruptedError",
+    "StreamStalledError",
     "StructuredOutputError",
     "ToolCallError",
     "did_you_mean",
@@ -111,7 +154,7 @@ class PdfRendererMissingError(MissingDependencyError):
         self.package = "pypdfium2"
 
 
-class ModelNotFoundError(ConfigurationError):
+class ModelNotFoundError(ConfigurationError, _CoreNotFoundError):
     """The server does not serve the configured model (vLLM's 404 "model does not exist").
 
     Attributes:
@@ -216,10 +259,6 @@ class ProviderUnavailableError(LLMSwitchError, ConnectionError):
     """A server could not be reached, or did not become ready in time."""
 
 
-class StreamInterruptedError(ProviderUnavailableError):
-    """A stream ended or broke before the server said it was complete."""
-
-
 class EmbeddingSpaceError(LLMSwitchError, ValueError):
     """Vectors of one embedding space were about to meet a collection of another.
 
@@ -243,6 +282,90 @@ class EmbeddingSpaceError(LLMSwitchError, ValueError):
         super().__init__(message)
         self.collection = collection
         self.current = current
+
+
+# --- server errors: one class per kind of failure, the same on every provider -------------
+
+
+class ServerError(LLMSwitchError):
+    """A call to a model server failed; the message names the server and what to check.
+
+    Raised the same way by every provider and call style (invoke, ainvoke, stream, astream,
+    batch, embed, aembed); the client's own exception is kept as ``__cause__``.
+
+    Attributes:
+        provider: The provider of the table (``vllm``, ``ollama``, ...), or "".
+        url: The server URL, with any password masked, or "".
+        check: What to check, one sentence.
+        unavailable: Whether another provider might answer (a fallback is tried).
+    """
+
+    unavailable = True
+
+    def __init__(self, what: str, *, provider: str = "", url: str = "", check: str = "") -> None:
+        """Build the error.
+
+        Args:
+            what: What went wrong, without the server (added in front).
+            provider: The provider name.
+            url: The server URL, already masked.
+            check: What to check.
+        """
+        where = f"{provider} at {url}" if provider and url else provider or url
+        text = f"{where}: {what}" if where else what
+        super().__init__(f"{text}. {check}" if check else text)
+        self.provider = provider
+        self.url = url
+        self.check = check
+
+
+class ServerTimeoutError(ServerError, TimeoutError, _CoreTimeoutError):
+    """The server did not answer (or send the next chunk) within ``LLM_TIMEOUT`` seconds."""
+
+
+class ServerConnectionError(ServerError, ProviderUnavailableError, _CoreConnectionError):
+    """The server could not be reached: refused, reset, closed early, or name not found."""
+
+
+class ServerStatusError(ServerError, _CoreAPIError):
+    """The server answered an HTTP error status (5xx) after the retries.
+
+    Attributes:
+        status_code: The HTTP status (-1 when the server reported an error inside a stream).
+    """
+
+    def __init__(self, what: str, *, status_code: int, **where: str) -> None:
+        """Build the error.
+
+        Args:
+            what: What went wrong.
+            status_code: The HTTP status.
+            **where: ``provider``, ``url`` and ``check``, as for `ServerError`.
+        """
+        super().__init__(what, **where)
+        self.status_code = status_code
+
+
+class RateLimitExhaustedError(ServerError, _CoreRateLimitError):
+    """The server answered HTTP 429 (too many requests) to every retry.
+
+    Attributes:
+        status_code: 429.
+    """
+
+    status_code = 429
+
+
+class MalformedResponseError(ServerError, ValueError):
+    """The server's answer is not a valid one: not JSON, HTML, no choices, bad embeddings."""
+
+
+class StreamInterruptedError(ServerError, ProviderUnavailableError):
+    """A stream ended or broke before the server said it was complete."""
+
+
+class StreamStalledError(StreamInterruptedError, ServerTimeoutError):
+    """A stream stopped sending chunks for ``LLM_TIMEOUT`` seconds after its first one."""
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

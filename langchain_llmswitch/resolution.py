@@ -457,10 +457,18 @@ def settings_for(capability: Capability, overrides: dict[str, Any]) -> LLMSwitch
         overrides: The factory's keywords.
     """
     renamed: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for key, value in overrides.items():
         name = KEYWORD_ALIASES.get(key, key)
         name = _CAPABILITY_KEYWORDS[capability].get(name, name)
-        renamed[name] = value
+        if name in given and value is not None and renamed[name] is not None:
+            msg = (
+                f"Keywords {given[name]!r} and {key!r} set the same setting ({name}); "
+                "give only one of them"
+            )
+            raise ConfigurationError(msg, setting=key)
+        if value is not None or name not in given:
+            renamed[name], given[name] = value, key
     return load_settings(**renamed)
 
 

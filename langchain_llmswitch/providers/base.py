@@ -27,9 +27,11 @@ __all__ = [
     "CAPABILITIES",
     "PARAMETERS",
     "Capability",
+    "ClientErrors",
     "ConstraintSpelling",
     "ContextProbe",
     "Endpoint",
+    "ErrorKind",
     "Placement",
     "Protocol",
     "ProviderSpec",
@@ -74,6 +76,13 @@ ContextProbe = Literal["models_list", "llamacpp_props", "ollama_show"]
 """Where a server tells a model's context length: vLLM's ``max_model_len`` in ``GET /models``,
 llama.cpp's per-slot ``n_ctx`` in ``/props``, or Ollama's ``/api/show`` (``num_ctx`` of the
 Modelfile, else Ollama's default capped by the model's ``context_length``)."""
+
+ErrorKind = Literal["timeout", "connection", "status", "malformed"]
+"""What a client's exception means: no answer in time, no connection, an HTTP error status
+(its ``status_code`` says which), or an answer that is not a valid response."""
+
+ClientErrors = tuple[tuple[str, ErrorKind], ...]
+"""Client exception classes (``module:Class``) and what each means, first match wins."""
 
 PARAMETERS: tuple[str, ...] = (
     "temperature",
@@ -232,6 +241,9 @@ class ProviderSpec:
         server_tool_choices: The ``tool_choice`` kinds the server itself enforces; the others
             are enforced by the package with a JSON schema of the call (`toolcalls`).
         context_probe: Where the server tells the context length, for ``model.profile``.
+        client_errors: What the provider's own client raises and which kind of failure
+            each class means (httpx's and the built-ins are common to all); the package's
+            server errors are built from it (`langchain_llmswitch.reliability.server_errors`).
     """
 
     name: str
@@ -279,6 +291,7 @@ class ProviderSpec:
     tools_probe: ToolsProbe | None = None
     server_tool_choices: tuple[ToolChoiceMode, ...] = ("auto",)
     context_probe: ContextProbe = "models_list"
+    client_errors: ClientErrors = ()
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.

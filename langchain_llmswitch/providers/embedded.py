@@ -107,6 +107,7 @@ SPEC = ProviderSpec(
     capabilities=("chat", "embeddings"),
     example_models={"chat": "smollm2", "embeddings": "all-MiniLM-L6-v2"},
     llamacpp_server=True,
+    client_errors=openai_protocol.CLIENT_ERRORS,
     prepare=prepare,
     tools="none",
     context_probe="llamacpp_props",

@@ -6,6 +6,7 @@ What this module handles for the user:
   because Ollama otherwise truncates silently to its default context (ollama#5902);
 - ``timeout`` and ``max_retries`` take effect (ChatOllama ignores both: langchain#38045):
   the timeout through the httpx client, retries through a shared retrying transport;
+- redirects are not followed (the prompt goes only to the configured server);
 - one Ollama serves chat, embeddings and vision, so every capability inherits the URL;
 - a URL given with ``/v1`` or ``/api`` is cut back to the server root the native client needs.
 """
@@ -49,7 +50,7 @@ def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     from langchain_llmswitch.reliability.transport import async_transport, sync_transport  # noqa: PLC0415 - httpx
 
     return {
-        "client_kwargs": {"timeout": endpoint.timeout},
+        "client_kwargs": {"timeout": endpoint.timeout, "follow_redirects": False},
         "sync_client_kwargs": {"transport": sync_transport(endpoint.max_retries)},
         "async_client_kwargs": {"transport": async_transport(endpoint.max_retries)},
     }
@@ -137,4 +138,8 @@ SPEC = ProviderSpec(
     keyword_translations={"default_headers": _headers},
     tools_probe="ollama_template",
     context_probe="ollama_show",
+    client_errors=(
+        ("ollama:ResponseError", "status"),  # its status_code: HTTP, or -1 inside a stream
+        ("pydantic:ValidationError", "malformed"),  # an answer the client cannot read
+    ),
 )

@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Literal
 
-import httpx
 import ollama
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput, ModelProfile
@@ -33,6 +32,7 @@ from langchain_llmswitch.errors import (
 from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.providers.ollama import SPEC
+from langchain_llmswitch.reliability import server_errors
 from langchain_llmswitch.reliability.guards import (
     aguard_stream,
     atag_stream,
@@ -47,16 +47,8 @@ from langchain_llmswitch.vision.images import capability_error_from, checked_mes
 __all__ = ["SwitchChatOllama"]
 
 
-MASKED = "***"  # what a password in a URL is shown as
 DEFAULT_URL = "http://localhost:11434"  # the ollama client's default server
-
-
-def _shown(url: str) -> str:
-    """The URL without a password, for messages."""
-    parsed = httpx.URL(url)
-    return (
-        str(parsed.copy_with(username=parsed.username, password=MASKED)) if parsed.password else url
-    )
+_shown = server_errors.masked  # a URL without its password, for messages
 
 
 def served_models(base_url: str) -> list[str]:
@@ -101,6 +93,12 @@ def ollama_error(
         )
         return CapabilityError(msg)
     return None
+
+
+def client_timeout(client_kwargs: dict[str, Any] | None) -> float | None:
+    """The timeout in seconds the package gave the Ollama client, for messages."""
+    value = (client_kwargs or {}).get("timeout")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _done(chunk: ChatGenerationChunk) -> bool:
@@ -178,16 +176,32 @@ class SwitchChatOllama(ChatOllama):
     def _translated(self, error: Exception) -> Exception | None:
         """Our clearer error for a server's answer, or None to let the original through."""
         found = ollama_error(error, self.model, self.base_url, self.llmswitch_capability)
-        return found or capability_error_from(error, self.model)
+        return (
+            found
+            or capability_error_from(error, self.model)
+            or server_errors.server_error(
+                error,
+                provider=self.llmswitch_provider,
+                url=self._url,
+                client_errors=SPEC.client_errors,
+                timeout=client_timeout(self.client_kwargs),
+            )
+        )
+
+    @property
+    def _url(self) -> str:
+        return self.base_url or SPEC.default_base_url
 
     def _complete(self, result: ChatResult) -> ChatResult:
         # ChatOllama streams even an invoke; an answer without `done` was cut short
         if not (result.generations[0].generation_info or {}).get("done"):
-            msg = (
-                f"the answer from ollama at {self.base_url} ended before the server said it "
-                "was done"
+            what = "the answer ended before the server said it was done"
+            raise StreamInterruptedError(
+                what,
+                provider=self.llmswitch_provider,
+                url=server_errors.masked(self._url),
+                check="Check the server's log (killed, restarted, or a proxy that cuts answers)",
             )
-            raise StreamInterruptedError(msg)
         return tag_result(result, self.llmswitch_provider)
 
     def _generate(
@@ -230,7 +244,8 @@ class SwitchChatOllama(ChatOllama):
             guard_stream(
                 super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
                 complete=_done,
-                where=f"ollama at {self.base_url}",
+                provider=self.llmswitch_provider,
+                url=self._url,
                 translate=self._translated,
             ),
             self.llmswitch_provider,
@@ -248,7 +263,8 @@ class SwitchChatOllama(ChatOllama):
         guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_done,
-            where=f"ollama at {self.base_url}",
+            provider=self.llmswitch_provider,
+            url=self._url,
             translate=self._translated,
         )
         tagged = atag_stream(guarded, self.llmswitch_provider)

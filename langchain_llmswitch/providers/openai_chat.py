@@ -31,6 +31,7 @@ from langchain_llmswitch import profiles, server_info, structured, toolcalls
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS, per_call
 from langchain_llmswitch.providers.base import Capability
+from langchain_llmswitch.reliability import server_errors
 from langchain_llmswitch.reliability.guards import (
     aguard_stream,
     atag_stream,
@@ -93,8 +94,9 @@ class SwitchChatOpenAI(ChatOpenAI):
         """Serialise as the ChatOpenAI it configures (loadable with LangChain's allowlist).
 
         A loaded copy is a plain ChatOpenAI with the same server and parameters; the
-        additions of this class (checked structured output, ``guided_*`` translation) are
-        not carried through serialisation.
+        additions of this class (checked structured output, ``guided_*`` translation, the
+        package's errors and retries: the copy's ``max_retries`` is 0) are not carried
+        through serialisation.
         """
         return ChatOpenAI.lc_id()
 
@@ -189,7 +191,30 @@ class SwitchChatOpenAI(ChatOpenAI):
         """Our clearer error for a server's answer, or None to let the original through."""
         if isinstance(error, openai.NotFoundError):
             return self._not_found(error)
-        return capability_error_from(error, str(self.model_name))
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        return capability_error_from(error, str(self.model_name)) or server_errors.server_error(
+            error,
+            provider=self.llmswitch_provider,
+            url=str(self.openai_api_base),
+            client_errors=spec.client_errors if spec is not None else (),
+            timeout=self.chunk_timeout,
+        )
+
+    def _create_chat_result(self, response: Any, generation_info: Any = None) -> ChatResult:
+        """ChatOpenAI's result, once the answer is known to hold choices.
+
+        A 200 whose body is not a completion (an HTML page, ``choices: []``) would otherwise
+        fail deep in ChatOpenAI with an ``AttributeError`` or an ``IndexError``.
+        """
+        if isinstance(response, dict):
+            choices = response.get("choices")
+        else:
+            choices = getattr(response, "choices", None)
+        if not choices:
+            shown = repr(response)[:80] if isinstance(response, str | bytes) else "no choices"
+            what = f"the answer is not a chat completion ({shown})"
+            raise server_errors.malformed(what, self.llmswitch_provider, str(self.openai_api_base))
+        return super()._create_chat_result(response, generation_info)
 
     def _generate(
         self,
@@ -265,7 +290,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             guard_stream(
                 super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
                 complete=_finished,
-                where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+                provider=self.llmswitch_provider,
+                url=str(self.openai_api_base),
                 translate=self._translated,
             ),
             self.llmswitch_provider,
@@ -283,7 +309,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         guarded = aguard_stream(
             super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
             complete=_finished,
-            where=f"{self.llmswitch_provider} at {self.openai_api_base}",
+            provider=self.llmswitch_provider,
+            url=str(self.openai_api_base),
             translate=self._translated,
             chunk_timeout=self.chunk_timeout,
         )

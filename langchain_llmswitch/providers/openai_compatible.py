@@ -89,4 +89,5 @@ SPEC = ProviderSpec(
     routers=("vllm-router",),  # llama-server replicas behind vLLM's router
     tools_probe="llamacpp_props",
     context_probe="llamacpp_props",
+    client_errors=openai_protocol.CLIENT_ERRORS,
 )

@@ -4,8 +4,9 @@ OpenAIEmbeddings splits a document list into batches of ``chunk_size`` texts and
 one after another, so a server with spare capacity (vLLM's scheduler, llama-server's
 parallel slots, a replica router) waits idle between batches. `SwitchOpenAIEmbeddings`
 keeps up to ``max_concurrency`` batches in flight (threads for the sync methods, tasks for
-the async ones). Vectors come back in input order; the first failing batch's error is
-raised (the batches still running are cancelled or awaited, never left behind).
+the async ones). Vectors come back in input order, checked (one per text, one dimension,
+finite values); the first failing batch's error is raised as the package's server error
+(the batches still running are cancelled or awaited, never left behind).
 ``EMBEDDINGS_BATCH_SIZE`` sets ``chunk_size`` and ``EMBEDDINGS_CONCURRENCY`` sets
 ``max_concurrency``.
 
@@ -26,7 +27,9 @@ from typing import Any
 from langchain_openai import OpenAIEmbeddings
 from pydantic import Field
 
-from langchain_llmswitch.providers import openai_protocol
+from langchain_llmswitch.providers import PROVIDERS, openai_protocol
+from langchain_llmswitch.reliability import server_errors
+from langchain_llmswitch.reliability.guards import translated
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -161,6 +164,40 @@ class SwitchOpenAIEmbeddings(OpenAIEmbeddings):
     max_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1)
     """Batches of ``chunk_size`` texts in flight at once (``EMBEDDINGS_CONCURRENCY``)."""
 
+    llmswitch_provider: str = Field(default="openai", exclude=True)
+    """The provider of the table this model was built for, for messages."""
+
+    @property
+    def _url(self) -> str:
+        return str(self.openai_api_base or "")
+
+    def _translated(self, error: Exception) -> Exception | None:
+        """The package's error for a server's failure, or None to let the original through."""
+        spec = PROVIDERS.get(self.llmswitch_provider)
+        timeout = self.request_timeout
+        return server_errors.server_error(
+            error,
+            provider=self.llmswitch_provider,
+            url=self._url,
+            client_errors=spec.client_errors if spec is not None else (),
+            timeout=float(timeout) if isinstance(timeout, int | float) else None,
+        )
+
+    def _checked(self, vectors: Vectors, count: int) -> Vectors:
+        return server_errors.checked_vectors(
+            vectors, count, provider=self.llmswitch_provider, url=self._url
+        )
+
+    def _read(self, response: Any, count: int) -> Vectors:
+        """The checked vectors of one response."""
+        if not isinstance(response, dict) and not hasattr(response, "data"):
+            raise self._not_embeddings(repr(response)[:80])
+        return self._checked(_vectors(response), count)
+
+    def _not_embeddings(self, shown: str) -> Exception:
+        what = f"the answer is not an embeddings response ({shown})"
+        return server_errors.malformed(what, self.llmswitch_provider, self._url)
+
     def _plain(self) -> bool:
         """Whether texts go as they are (our configuration), not as checked token arrays."""
         return not self.check_embedding_ctx_length
@@ -187,9 +224,15 @@ class SwitchOpenAIEmbeddings(OpenAIEmbeddings):
         params = {**self._invocation_params, **kwargs}
 
         def embed(batch: list[str]) -> Vectors:
-            return _vectors(self.client.create(input=batch, **params))
+            try:
+                response = self.client.create(input=batch, **params)
+            except AttributeError as error:  # the SDK's parser, given a page that is not JSON
+                raise self._not_embeddings(str(error)) from error
+            return self._read(response, len(batch))
 
-        return batched(texts, chunk_size or self.chunk_size, self.max_concurrency, embed)
+        with translated(self._translated):
+            vectors = batched(texts, chunk_size or self.chunk_size, self.max_concurrency, embed)
+        return self._checked(vectors, len(texts))
 
     async def aembed_documents(
         self,
@@ -212,6 +255,14 @@ class SwitchOpenAIEmbeddings(OpenAIEmbeddings):
         params = {**self._invocation_params, **kwargs}
 
         async def embed(batch: list[str]) -> Vectors:
-            return _vectors(await self.async_client.create(input=batch, **params))
+            try:
+                response = await self.async_client.create(input=batch, **params)
+            except AttributeError as error:  # the SDK's parser, given a page that is not JSON
+                raise self._not_embeddings(str(error)) from error
+            return self._read(response, len(batch))
 
-        return await abatched(texts, chunk_size or self.chunk_size, self.max_concurrency, embed)
+        with translated(self._translated):
+            vectors = await abatched(
+                texts, chunk_size or self.chunk_size, self.max_concurrency, embed
+            )
+        return self._checked(vectors, len(texts))

@@ -11,6 +11,8 @@ parameter table and URL rules. What it handles for the user:
 - embeddings send raw text, not tiktoken arrays (which vLLM and llama.cpp mis-embed), in
   batches of ``EMBEDDINGS_BATCH_SIZE`` with ``EMBEDDINGS_CONCURRENCY`` requests in flight;
 - the API key defaults to a placeholder, for local servers that ignore it;
+- retries are the package's (`langchain_llmswitch.reliability.transport`), the same as on
+  Ollama: the openai SDK's own (which also retry timeouts) are off;
 - async calls use connections of the running event loop only (langchain#35783).
 """
 
@@ -19,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_llmswitch.providers.base import Endpoint, Placement
+from langchain_llmswitch.providers.base import ClientErrors, Endpoint, Placement
 
 # Constants only: the module itself (and langchain_openai) loads when a model is built.
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_CONCURRENCY = 4
 
 __all__ = [
+    "CLIENT_ERRORS",
     "EMBEDDINGS_CLASS",
     "PACKAGE",
     "PLACEHOLDER_API_KEY",
@@ -39,6 +42,13 @@ PACKAGE = "langchain-openai"
 EMBEDDINGS_CLASS = "langchain_llmswitch.providers.openai_embeddings:SwitchOpenAIEmbeddings"
 """The embeddings class of every OpenAI-protocol provider (batches sent concurrently); its
 constructor takes what `embeddings_kwargs` returns."""
+CLIENT_ERRORS: ClientErrors = (
+    ("openai:APITimeoutError", "timeout"),  # a subclass of APIConnectionError: first
+    ("openai:APIConnectionError", "connection"),
+    ("openai:APIResponseValidationError", "malformed"),
+    ("openai:APIStatusError", "status"),
+)
+"""What the openai SDK raises, for every OpenAI-protocol provider."""
 PLACEHOLDER_API_KEY = "EMPTY"
 """Sent when no key is configured: local servers ignore it, the SDK needs one."""
 
@@ -87,11 +97,20 @@ def _api_key(endpoint: Endpoint) -> str:
     return endpoint.api_key.get_secret_value() if endpoint.api_key else PLACEHOLDER_API_KEY
 
 
-def _async_client(endpoint: Endpoint) -> Any:
-    """The async HTTP client: connections per event loop (`transport.loop_local_async_client`)."""
-    from langchain_llmswitch.reliability.transport import loop_local_async_client  # noqa: PLC0415 - httpx
+def _clients(endpoint: Endpoint) -> dict[str, Any]:
+    """The HTTP clients, with the package's retries (the SDK's are off: ``max_retries=0``).
 
-    return loop_local_async_client(endpoint.timeout)
+    The async client keeps connections per event loop (`transport.loop_local_async_client`).
+    """
+    from langchain_llmswitch.reliability import transport  # noqa: PLC0415 - httpx
+
+    return {
+        "max_retries": 0,
+        "http_client": transport.retrying_sync_client(endpoint.timeout, endpoint.max_retries),
+        "http_async_client": transport.loop_local_async_client(
+            endpoint.timeout, endpoint.max_retries
+        ),
+    }
 
 
 def chat_kwargs(
@@ -112,8 +131,7 @@ def chat_kwargs(
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
         "stream_chunk_timeout": None,
-        "max_retries": endpoint.max_retries,
-        "http_async_client": _async_client(endpoint),
+        **_clients(endpoint),
         "stream_usage": True,
         "use_responses_api": False,
         **sampling_kwargs(endpoint, parameters),
@@ -130,9 +148,9 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "model": endpoint.model,
         "base_url": endpoint.base_url,
         "api_key": _api_key(endpoint),
+        "llmswitch_provider": endpoint.provider,
         "timeout": endpoint.timeout,
-        "max_retries": endpoint.max_retries,
-        "http_async_client": _async_client(endpoint),
+        **_clients(endpoint),
         "check_embedding_ctx_length": False,
         "tiktoken_enabled": False,
         "chunk_size": endpoint.embeddings_batch_size or DEFAULT_BATCH_SIZE,

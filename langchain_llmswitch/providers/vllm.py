@@ -78,6 +78,7 @@ SPEC = ProviderSpec(
     embeddings_kwargs=openai_protocol.embeddings_kwargs,
     health_path="/health",
     routers=("vllm-router",),
+    client_errors=openai_protocol.CLIENT_ERRORS,
     constraints="structured_outputs",
     vision_probe="vllm_tokenize",
     model_hint=(

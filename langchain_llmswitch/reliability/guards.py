@@ -1,11 +1,13 @@
 """What every chat model of this package does around a server call, written once.
 
 - `translated`: a server's answer becomes our clearer error (an unknown model becomes
-  `ModelNotFoundError`, "no images here" becomes `CapabilityError`), or passes unchanged;
+  `ModelNotFoundError`, "no images here" becomes `CapabilityError`, a timeout
+  `ServerTimeoutError`: `langchain_llmswitch.reliability.server_errors`), or passes unchanged;
 - `guard_stream` / `aguard_stream`: a stream must end with the server saying it is
-  complete; one that breaks after its first chunk, or simply ends early, raises
-  `StreamInterruptedError` instead of passing a partial message off as complete;
-  `aguard_stream` also bounds each wait for a chunk (``chunk_timeout``);
+  complete; one that stalls after its first chunk raises `StreamStalledError` (a timeout),
+  one that breaks or simply ends early `StreamInterruptedError`, instead of passing a
+  partial message off as complete; `aguard_stream` also bounds each wait for a chunk
+  (``chunk_timeout``);
 - `tag_result` / `tag_stream` / `atag_stream`: every answer says which provider of the
   table gave it, in ``response_metadata["llmswitch_provider"]``: each message of a result,
   and the first chunk of a stream (response metadata of chunks is merged by concatenating
@@ -21,7 +23,15 @@ from contextlib import contextmanager
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.errors import (
+    MalformedResponseError,
+    ServerConnectionError,
+    ServerError,
+    ServerTimeoutError,
+    StreamInterruptedError,
+    StreamStalledError,
+)
+from langchain_llmswitch.reliability import server_errors
 from langchain_llmswitch.reliability.fallback import is_unavailable
 
 __all__ = [
@@ -63,20 +73,51 @@ def translated(translate: Translate) -> Iterator[None]:
         raise replacement from error
 
 
-def _broken(where: str, error: BaseException | None, chunks: int) -> StreamInterruptedError:
-    cause = f": {type(error).__name__}: {error}" if error else ""
-    msg = (
-        f"the stream from {where} broke after {chunks} chunks, before the server said it "
-        f"was complete{cause}"
+def _ended(provider: str, url: str, chunks: int) -> ServerError:
+    """A stream that ended without the server saying it was complete."""
+    if not chunks:  # a clean end without one chunk: the body was not a stream of answers
+        return server_errors.malformed("the stream ended without a single chunk", provider, url)
+    what = f"the stream broke after {chunks} chunks, before the server said it was complete"
+    return StreamInterruptedError(
+        what, provider=provider, url=server_errors.masked(url), check=_INTERRUPTED
     )
-    return StreamInterruptedError(msg)
+
+
+def _stream_error(
+    error: Exception, translate: Translate, provider: str, url: str, chunks: int
+) -> Exception:
+    """What to raise for an error inside a stream.
+
+    After the first chunk, a stall is a `StreamStalledError` and a break a
+    `StreamInterruptedError`; before it, the model's translation of the error.
+    """
+    replacement = translate(error) or error
+    if not chunks:
+        return replacement
+    cause = f"{type(error).__name__}: {server_errors.masked(str(error)) or 'no message'}"
+    shown = server_errors.masked(url)
+    if isinstance(replacement, TimeoutError):
+        what = f"the stream stalled after {chunks} chunks, before it was complete ({cause})"
+        return StreamStalledError(what, provider=provider, url=shown, check=_STALLED)
+    if isinstance(replacement, ServerConnectionError | MalformedResponseError) or is_unavailable(
+        replacement
+    ):
+        what = f"the stream broke after {chunks} chunks, before it was complete ({cause})"
+        return StreamInterruptedError(what, provider=provider, url=shown, check=_INTERRUPTED)
+    return replacement
+
+
+_TIMED_OUT = "Check that the server is up and not overloaded; LLM_TIMEOUT bounds each wait"
+_STALLED = "Check the server's load; LLM_TIMEOUT bounds each wait for a chunk"
+_INTERRUPTED = "Check the server's log (killed, restarted, or a proxy that cuts long answers)"
 
 
 def guard_stream(
     chunks: Iterator[ChatGenerationChunk],
     *,
     complete: Callable[[ChatGenerationChunk], bool],
-    where: str,
+    provider: str,
+    url: str,
     translate: Translate,
 ) -> Iterator[ChatGenerationChunk]:
     """Pass the chunks through; raise if the stream breaks or ends before it is complete.
@@ -84,32 +125,39 @@ def guard_stream(
     Args:
         chunks: The model's own stream.
         complete: Whether a chunk says the answer is complete (a finish reason, ``done``).
-        where: The provider and URL, for the message.
+        provider: The provider, for the message.
+        url: The server URL, for the message (masked there).
         translate: The model's translation of server errors.
 
     Yields:
         The chunks.
+
+    Raises:
+        ServerError: Before the first chunk, the translated error (a timeout, a refused
+            connection ...); after it, `StreamStalledError` (no chunk within the timeout)
+            or `StreamInterruptedError` (the stream broke or ended early).
     """
     count, finished = 0, False
-    with translated(translate):
-        try:
-            for chunk in chunks:
-                finished = finished or complete(chunk)
-                count += 1
-                yield chunk
-        except Exception as error:
-            if count and is_unavailable(error):
-                raise _broken(where, error, count) from error
+    try:
+        for chunk in chunks:
+            finished = finished or complete(chunk)
+            count += 1
+            yield chunk
+    except Exception as error:
+        replacement = _stream_error(error, translate, provider, url, count)
+        if replacement is error:
             raise
+        raise replacement from error
     if not finished:
-        raise _broken(where, None, count)
+        raise _ended(provider, url, count)
 
 
 async def aguard_stream(
     chunks: AsyncIterator[ChatGenerationChunk],
     *,
     complete: Callable[[ChatGenerationChunk], bool],
-    where: str,
+    provider: str,
+    url: str,
     translate: Translate,
     chunk_timeout: float | None = None,
 ) -> AsyncIterator[ChatGenerationChunk]:
@@ -122,7 +170,8 @@ async def aguard_stream(
     Args:
         chunks: The model's own stream.
         complete: Whether a chunk says the answer is complete.
-        where: The provider and URL, for the message.
+        provider: The provider, for the message.
+        url: The server URL, for the message (masked there).
         translate: The model's translation of server errors.
         chunk_timeout: Seconds to wait for each chunk; None waits as long as the transport.
 
@@ -130,32 +179,34 @@ async def aguard_stream(
         The chunks.
 
     Raises:
-        TimeoutError: No first chunk within ``chunk_timeout`` seconds.
-        StreamInterruptedError: The stream broke, stalled or ended after its first chunk,
-            before it was complete.
+        ServerError: As `guard_stream`: a `ServerTimeoutError` when no first chunk came
+            within ``chunk_timeout`` seconds, a `StreamStalledError` when a later one did not.
     """
     count, finished = 0, False
     source = chunks.__aiter__()
-    with translated(translate):
-        try:
-            while True:
-                try:
-                    async with asyncio.timeout(chunk_timeout):
-                        chunk = await anext(source)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError as error:
-                    msg = f"no chunk from {where} within {chunk_timeout} s (LLM_TIMEOUT)"
-                    raise TimeoutError(msg) from error
-                finished = finished or complete(chunk)
-                count += 1
-                yield chunk
-        except Exception as error:
-            if count and is_unavailable(error):
-                raise _broken(where, error, count) from error
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(chunk_timeout):
+                    chunk = await anext(source)
+            except StopAsyncIteration:
+                break
+            except TimeoutError as error:
+                what = f"no chunk within {chunk_timeout:g} s (LLM_TIMEOUT)"
+                shown = server_errors.masked(url)
+                raise ServerTimeoutError(
+                    what, provider=provider, url=shown, check=_TIMED_OUT
+                ) from error
+            finished = finished or complete(chunk)
+            count += 1
+            yield chunk
+    except Exception as error:
+        replacement = _stream_error(error, translate, provider, url, count)
+        if replacement is error:
             raise
+        raise replacement from error
     if not finished:
-        raise _broken(where, None, count)
+        raise _ended(provider, url, count)
 
 
 def tag(message: BaseMessage, provider: str) -> None:

@@ -1,9 +1,13 @@
-"""httpx transports: retries for Ollama, and connection pools that belong to one event loop.
+"""httpx transports: the one retry policy of every provider, and pools that belong to one loop.
 
-- ChatOllama and OllamaEmbeddings ignore ``max_retries`` (langchain#38045), so retries live
-  in the transport: connection errors, 429 (honouring ``Retry-After``) and 5xx, with
-  exponential backoff and full jitter. Transports are cached per retry count, so models
-  built with the same settings share one pool.
+- Retries live in the transport, for every provider (the openai SDK's own are off, and
+  ChatOllama ignores ``max_retries``: langchain#38045): connection errors before an answer,
+  429 (honouring ``Retry-After``) and 5xx, with exponential backoff and full jitter. A
+  timeout is not retried. Every retry happens within the request's own timeout of its
+  start (`Budget`), so a call gives up after about ``LLM_TIMEOUT`` seconds whatever the
+  retry count, and a fallback answers in the time the user configured. Ollama's
+  transports are cached per retry count, so models built with the same settings share one
+  pool.
 - Pooled connections belong to the loop that opened them, while a model outlives loops
   (``asyncio.run`` per job). ChatOpenAI shares one async client per URL across loops
   (langchain#35783), so a later loop meets dead connections and fails or waits out a
@@ -32,12 +36,14 @@ import httpx
 __all__ = [
     "RETRY_STATUS",
     "AsyncRetryTransport",
+    "Budget",
     "LoopLocalTransport",
     "LoopPools",
     "RetryTransport",
     "async_transport",
     "backoff_delay",
     "loop_local_async_client",
+    "retrying_sync_client",
     "sync_transport",
 ]
 
@@ -46,7 +52,11 @@ logger = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 """Statuses worth another try: rate limited, or a server error that may pass."""
 
-_RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+_RETRY_EXCEPTIONS = (httpx.NetworkError, httpx.RemoteProtocolError)
+"""Connection failures before an answer began (refused, reset, closed): worth another try.
+A timeout is not: the server is there but slow, and another wait of the same length would
+only delay the fallback. An error after the answer began is never retried (it is raised
+while the body is read, outside the transport)."""
 _BASE_DELAY = 0.5
 _MAX_DELAY = 8.0
 _MAX_RETRY_AFTER = 60.0
@@ -78,6 +88,41 @@ def backoff_delay(attempt: int, retry_after: str | None = None) -> float:
     return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
+class Budget:
+    """The time a request may take until its answer begins, retries included.
+
+    It is the request's own timeout (the largest of httpx's connect, read, write and pool
+    timeouts: ``LLM_TIMEOUT``), counted from the first attempt. A retry whose backoff would
+    end past it is not made; a retry gets only the time left as its timeouts.
+    """
+
+    def __init__(self, request: httpx.Request) -> None:
+        """Start the clock for a request.
+
+        Args:
+            request: The request, with httpx's ``timeout`` extension.
+        """
+        timeouts = request.extensions.get("timeout") or {}
+        limits = [float(value) for value in timeouts.values() if value is not None]
+        self.total = max(limits) if limits else None
+        self._deadline = time.monotonic() + self.total if self.total is not None else None
+
+    def allows(self, delay: float) -> bool:
+        """Whether a retry after ``delay`` seconds would still start in time."""
+        return self._deadline is None or time.monotonic() + delay < self._deadline
+
+    def narrow(self, request: httpx.Request) -> None:
+        """Bound the next attempt's timeouts by the time left."""
+        if self._deadline is None:
+            return
+        left = max(self._deadline - time.monotonic(), 0.001)
+        timeouts = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            key: left if value is None else min(float(value), left)
+            for key, value in timeouts.items()
+        }
+
+
 class RetryTransport(httpx.BaseTransport):
     """A synchronous transport that retries connection errors, 429 and 5xx."""
 
@@ -93,21 +138,25 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send the request, retrying as configured."""
-        attempt = 0
+        attempt, budget = 0, Budget(request)
         while True:
             try:
                 response = self._inner.handle_request(request)
             except _RETRY_EXCEPTIONS as error:
-                if attempt >= self.max_retries:
-                    raise
                 delay = backoff_delay(attempt)
+                if attempt >= self.max_retries or not budget.allows(delay):
+                    raise
                 logger.info(
                     "retrying %s after %s in %.2fs", request.url.path, type(error).__name__, delay
                 )
             else:
-                if response.status_code not in RETRY_STATUS or attempt >= self.max_retries:
-                    return response
                 delay = backoff_delay(attempt, response.headers.get("retry-after"))
+                if (
+                    response.status_code not in RETRY_STATUS
+                    or attempt >= self.max_retries
+                    or not budget.allows(delay)
+                ):
+                    return response
                 response.close()
                 logger.info(
                     "retrying %s after HTTP %s in %.2fs",
@@ -117,6 +166,7 @@ class RetryTransport(httpx.BaseTransport):
                 )
             attempt += 1
             time.sleep(delay)
+            budget.narrow(request)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -181,14 +231,17 @@ class LoopLocalTransport(httpx.AsyncBaseTransport):
         await self.pools.aclose()
 
 
-def loop_local_async_client(timeout: float | None) -> httpx.AsyncClient:
+def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> httpx.AsyncClient:
     """Return an async client for the openai SDK whose connections never cross loops.
 
     The pool of each loop has the openai SDK's limits and langchain-openai's default socket
-    options (TCP keepalive), as the client langchain-openai would have built.
+    options (TCP keepalive), as the client langchain-openai would have built; retries are
+    the package's (`AsyncRetryTransport`), the SDK's own being off. Redirects are not
+    followed: the prompt and the key go only to the configured server.
 
     Args:
         timeout: Seconds, as the model's ``timeout`` (the SDK sends its own per request).
+        max_retries: Retries after the first attempt.
     """
     import openai  # noqa: PLC0415 - only the OpenAI-protocol providers need it
 
@@ -200,7 +253,27 @@ def loop_local_async_client(timeout: float | None) -> httpx.AsyncClient:
             socket_options=list(options) or None,
         )
 
-    return openai.DefaultAsyncHttpxClient(timeout=timeout, transport=LoopLocalTransport(pool))
+    return openai.DefaultAsyncHttpxClient(
+        timeout=timeout, transport=AsyncRetryTransport(max_retries, pool), follow_redirects=False
+    )
+
+
+def retrying_sync_client(timeout: float | None, max_retries: int) -> httpx.Client:
+    """Return the sync client for the openai SDK: its pool, with the package's retries.
+
+    Args:
+        timeout: Seconds, as the model's ``timeout``.
+        max_retries: Retries after the first attempt.
+    """
+    import openai  # noqa: PLC0415 - only the OpenAI-protocol providers need it
+
+    options = _default_socket_options()
+    inner = httpx.HTTPTransport(
+        limits=openai.DEFAULT_CONNECTION_LIMITS, socket_options=list(options) or None
+    )
+    return openai.DefaultHttpxClient(
+        timeout=timeout, transport=RetryTransport(max_retries, inner=inner), follow_redirects=False
+    )
 
 
 def _default_socket_options() -> tuple[Any, ...]:
@@ -220,14 +293,19 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     outlives loops: this transport keeps one pool per running loop (`LoopPools`).
     """
 
-    def __init__(self, max_retries: int) -> None:
+    def __init__(
+        self,
+        max_retries: int,
+        factory: Callable[[], httpx.AsyncHTTPTransport] = httpx.AsyncHTTPTransport,
+    ) -> None:
         """Build the transport.
 
         Args:
             max_retries: Retries after the first attempt.
+            factory: Makes the pool of a new loop.
         """
         self.max_retries = max_retries
-        self.pools = LoopPools(httpx.AsyncHTTPTransport)
+        self.pools = LoopPools(factory)
 
     @property
     def _inner(self) -> httpx.AsyncHTTPTransport:
@@ -235,21 +313,25 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send the request, retrying as configured."""
-        attempt = 0
+        attempt, budget = 0, Budget(request)
         while True:
             try:
                 response = await self._inner.handle_async_request(request)
             except _RETRY_EXCEPTIONS as error:
-                if attempt >= self.max_retries:
-                    raise
                 delay = backoff_delay(attempt)
+                if attempt >= self.max_retries or not budget.allows(delay):
+                    raise
                 logger.info(
                     "retrying %s after %s in %.2fs", request.url.path, type(error).__name__, delay
                 )
             else:
-                if response.status_code not in RETRY_STATUS or attempt >= self.max_retries:
-                    return response
                 delay = backoff_delay(attempt, response.headers.get("retry-after"))
+                if (
+                    response.status_code not in RETRY_STATUS
+                    or attempt >= self.max_retries
+                    or not budget.allows(delay)
+                ):
+                    return response
                 await response.aclose()
                 logger.info(
                     "retrying %s after HTTP %s in %.2fs",
@@ -259,6 +341,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 )
             attempt += 1
             await asyncio.sleep(delay)
+            budget.narrow(request)
 
     async def aclose(self) -> None:
         """Close the pooled connections of the running loop."""

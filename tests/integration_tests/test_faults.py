@@ -23,13 +23,23 @@ from typing import Any
 import pytest
 
 from langchain_llmswitch import get_chat_model, get_embeddings
-from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.errors import (
+    MalformedResponseError,
+    ServerConnectionError,
+    ServerError,
+    ServerStatusError,
+    ServerTimeoutError,
+    StreamInterruptedError,
+    StreamStalledError,
+)
 from langchain_llmswitch.reliability.fallback import is_unavailable
 
 from ..tooling.fault_proxy import Fault, fault_proxy
 from .conftest import Backend
 
 PROVIDER_PATH = {"vllm": "/v1", "openai": "/v1", "ollama": ""}
+STALL_TIMEOUT = 8.0
+"""Seconds of ``timeout`` in the mid-stream stall tests: room for a first token under load."""
 
 
 def _closed_port() -> int:
@@ -98,21 +108,21 @@ def throwaway_llama_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
 
 @pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
 def test_stalled_server_timeout_is_honoured(provider: str) -> None:
-    """Accepts, never answers: the configured timeout ends the call, within 10%."""
+    """Accepts, never answers: the configured timeout ends the call, once (not retried)."""
     with fault_proxy("http://127.0.0.1:9", Fault(mode="stall")) as (url, _):
         chat = get_chat_model(
             provider=provider,
             base_url=url + PROVIDER_PATH[provider],
             model="m",
             timeout=2,
-            max_retries=0,
+            max_retries=2,  # a timeout is not retried: still one timeout
         )
         start = time.monotonic()
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ServerTimeoutError) as caught:
             chat.invoke("hi")
         elapsed = time.monotonic() - start
     assert is_unavailable(caught.value), repr(caught.value)
-    assert 1.8 <= elapsed <= 2.2, elapsed
+    assert 1.9 <= elapsed <= 2 + 1.5, elapsed  # room for a loaded machine
 
 
 @pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
@@ -120,9 +130,10 @@ def test_connection_refused_is_quick_and_clear(provider: str) -> None:
     url = f"http://127.0.0.1:{_closed_port()}{PROVIDER_PATH[provider]}"
     chat = get_chat_model(provider=provider, base_url=url, model="m", max_retries=1)
     start = time.monotonic()
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ServerConnectionError) as caught:
         chat.invoke("hi")
     assert is_unavailable(caught.value), repr(caught.value)
+    assert url.removesuffix("/v1") in str(caught.value)
     assert time.monotonic() - start < 10
 
 
@@ -217,7 +228,7 @@ def test_retries_exhausted_give_a_clear_error(backend_factory: Any, name: str) -
     fault = Fault(mode="status", status=503, times=10)
     with (
         chat_behind_fault(backend, fault, max_retries=1) as (chat, recorded),
-        pytest.raises(Exception) as caught,
+        pytest.raises(ServerStatusError) as caught,
     ):
         chat.invoke("Say hi.")
     assert is_unavailable(caught.value)
@@ -232,7 +243,7 @@ def test_malformed_json_is_an_error_not_a_hang(backend_factory: Any) -> None:
             provider="openai", base_url=url + "/v1", model="smollm2", max_retries=0, timeout=10
         )
         start = time.monotonic()
-        with pytest.raises(Exception):  # noqa: B017 - the SDK's own decode error
+        with pytest.raises(MalformedResponseError):
             chat.invoke("Say hi.")
     assert time.monotonic() - start < 5
 
@@ -253,9 +264,10 @@ def test_truncated_stream_is_an_error(backend_factory: Any, name: str) -> None:
         with pytest.raises(StreamInterruptedError):
             list(chat.stream("Write a long story about a dragon."))
         # not streamed: the body is cut short, a connection error (a fallback would answer)
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ServerError) as caught:
             chat.invoke("Write a long story about a dragon.")
     assert is_unavailable(caught.value), repr(caught.value)
+    assert isinstance(caught.value, ConnectionError), repr(caught.value)
 
 
 @pytest.mark.live
@@ -265,15 +277,25 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(
     backend_factory: Any, name: str, mode: str
 ) -> None:
     """Chunks arrive, then nothing (connection open): the timeout bounds each wait for a
-    chunk; the stream ends with StreamInterruptedError within 10% of it, sync or async."""
+    chunk; the stream ends with StreamStalledError (a TimeoutError and a
+    StreamInterruptedError) about the timeout after its last chunk, sync or async.
+
+    On a loaded machine the first token once took longer than the timeout and the stall
+    came before any chunk: the model is warmed first (same prompt, straight to the server)
+    and the timeout leaves room for a slow first token; the upper bound leaves room for a
+    busy scheduler (6.77 s was measured for a 6 s bound with both cores loaded).
+    """
     backend: Backend = backend_factory(name)
+    prompt = "Write a long story about a dragon."
+    warm = get_chat_model(**backend.chat_settings(), max_tokens=1, temperature=0)
+    warm.invoke(prompt)
     fault = Fault(mode="stall_after", cut_after=2000)
     with chat_behind_fault(
         backend,
         fault,
         max_tokens=200,
         temperature=0,
-        timeout=6,  # room for a first token on a busy machine
+        timeout=STALL_TIMEOUT,
         max_retries=0,
     ) as (chat, _):
         chunks = 0
@@ -281,7 +303,7 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(
 
         async def aconsume() -> None:
             nonlocal chunks, last_chunk
-            async for _ in chat.astream("Write a long story about a dragon."):
+            async for _ in chat.astream(prompt):
                 chunks += 1
                 last_chunk = time.monotonic()
 
@@ -290,15 +312,18 @@ def test_stream_stalled_mid_way_ends_within_the_timeout(
             if mode == "async":
                 asyncio.run(aconsume())
                 return
-            for _ in chat.stream("Write a long story about a dragon."):
+            for _ in chat.stream(prompt):
                 chunks += 1
                 last_chunk = time.monotonic()
 
-        with pytest.raises(StreamInterruptedError) as caught:
+        with pytest.raises(StreamStalledError) as caught:
             consume()
         stalled_for = time.monotonic() - last_chunk
+    print(f"\n{name} {mode}: {chunks} chunks, then stalled for {stalled_for:.2f} s")  # noqa: T201
     assert chunks >= 1, "the stall came before the first chunk"
-    assert 5.4 <= stalled_for <= 6.6, stalled_for
+    assert isinstance(caught.value, TimeoutError)
+    assert isinstance(caught.value, StreamInterruptedError)
+    assert STALL_TIMEOUT * 0.9 <= stalled_for <= STALL_TIMEOUT + 3, stalled_for
     assert "chunks" in str(caught.value)
 
 
@@ -435,8 +460,95 @@ def test_async_stream_waits_for_a_slow_first_token_as_long_as_the_timeout(
         backend, Fault(mode="delay", delay=5), max_tokens=8, temperature=0, timeout=2, max_retries=0
     ) as (chat, _):
         start = time.monotonic()
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ServerTimeoutError) as caught:
             asyncio.run(consume(chat))
         failed_after = time.monotonic() - start
     assert is_unavailable(caught.value), repr(caught.value)
-    assert 1.8 <= failed_after <= 3.0, failed_after
+    assert 1.9 <= failed_after <= 2 + 2.5, failed_after  # room for a loaded machine
+
+
+@pytest.mark.live
+def test_stopped_then_killed_server_on_every_call_style(tmp_path: Path) -> None:
+    """Real faults of a real llama-server: stopped (SIGSTOP: accepts, never answers) is a
+    `ServerTimeoutError` after the timeout, once; killed a `ServerConnectionError` at once;
+    the same classes as the fault matrix, for every chat call style."""
+    from harness import process  # noqa: PLC0415 - live tests only
+
+    from ..tooling.fault_matrix import CHAT_STYLES, call_style  # noqa: PLC0415
+
+    timeout = 3.0
+    with throwaway_llama_server(tmp_path) as (url, pid):
+        chat = get_chat_model(
+            provider="openai",
+            base_url=url + "/v1",
+            model="smollm2",
+            max_tokens=2,
+            temperature=0,
+            timeout=timeout,
+            max_retries=1,
+        )
+        warm = get_chat_model(provider="openai", base_url=url + "/v1", model="smollm2")
+        warm.invoke("hi", max_tokens=2)  # loaded, whatever the machine's load
+        timings: dict[str, float] = {}
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            for style in CHAT_STYLES:
+                start = time.monotonic()
+                with pytest.raises(ServerTimeoutError, match=url):
+                    call_style(chat, style)
+                timings[f"stopped {style}"] = time.monotonic() - start
+        finally:
+            os.killpg(pid, signal.SIGCONT)
+        os.killpg(pid, signal.SIGKILL)
+        process.exited(pid)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _refused(url):
+            time.sleep(0.1)
+        for style in CHAT_STYLES:
+            start = time.monotonic()
+            with pytest.raises(ServerConnectionError, match=url):
+                call_style(chat, style)
+            timings[f"killed {style}"] = time.monotonic() - start
+    print("\n" + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))  # noqa: T201
+    for key, elapsed in timings.items():
+        if key.startswith("stopped"):
+            assert timeout * 0.95 <= elapsed <= timeout + 2.5, (key, elapsed)
+        else:
+            assert elapsed < 3, (key, elapsed)
+
+
+def _refused(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url + "/health", timeout=1).close()  # noqa: S310
+    except ConnectionRefusedError:
+        return True
+    except OSError as error:
+        return isinstance(error.__cause__ or getattr(error, "reason", None), ConnectionRefusedError)
+    return False
+
+
+@pytest.mark.parametrize("provider", ["vllm", "openai", "ollama"])
+def test_a_redirect_to_another_host_is_not_followed(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 307 to another server: neither the prompt nor the key goes there; a clear error."""
+    secret = "sk-only-for-the-configured-server-5521"
+    with (
+        fault_proxy("http://127.0.0.1:9", Fault(mode="body", body=b"{}")) as (other, elsewhere),
+        fault_proxy(
+            "http://127.0.0.1:9",
+            Fault(mode="status", status=307, times=99, headers={"Location": other + "/steal"}),
+        ) as (url, _),
+    ):
+        chat = get_chat_model(
+            provider=provider,
+            base_url=url + PROVIDER_PATH[provider],
+            model="m",
+            api_key=secret if provider != "ollama" else None,
+            max_retries=0,
+        )
+        with pytest.raises(ServerStatusError, match="not followed") as caught:
+            chat.invoke("a private prompt")
+    assert elsewhere.requests == []
+    assert caught.value.status_code == 307
+    assert secret not in str(caught.value)

@@ -6,6 +6,8 @@ One request per connection (the proxy answers with ``Connection: close``). Modes
 - ``status``: answer ``status`` (with ``Retry-After`` if given) the first ``times``
   requests, then pass;
 - ``malformed``: answer 200 with a body that is not JSON;
+- ``body``: answer 200 with ``body`` as ``content_type`` (an HTML page, a JSON answer
+  without choices, wrong embeddings);
 - ``truncate``: relay the upstream answer but cut the connection after ``cut_after``
   body bytes (a stream that breaks mid-way);
 - ``stall_after``: relay ``cut_after`` body bytes, then hold the connection open and send
@@ -35,6 +37,9 @@ class Fault:
     retry_after: str | None = None
     cut_after: int = 0
     delay: float = 0.0
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)  # added to injected statuses
     requests: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -149,12 +154,16 @@ def _serve(conn: socket.socket, fault: Fault, upstream: str) -> None:
             return
         if injected:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            extra.update(fault.headers)
             _respond(
                 conn,
                 fault.status,
                 b'{"error": {"message": "injected"}}',
                 {"Content-Type": "application/json", **extra},
             )
+            return
+        if fault.mode == "body":
+            _respond(conn, 200, fault.body, {"Content-Type": fault.content_type})
             return
         if fault.mode == "malformed":
             _respond(conn, 200, b'{"id": "x", "choices": [', {"Content-Type": "application/json"})

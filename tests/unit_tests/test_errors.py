@@ -94,6 +94,34 @@ BAD: list[tuple[str, dict[str, str], dict[str, Any], list[str]]] = [
     ("top_p zero", {**BASE, "LLM_TOP_P": "0"}, {}, ["LLM_TOP_P='0'", "greater than 0"]),
     ("num_ctx zero", {**BASE, "OLLAMA_NUM_CTX": "0"}, {}, ["OLLAMA_NUM_CTX='0'"]),
     ("max_retries negative", {**BASE, "LLM_MAX_RETRIES": "-1"}, {}, ["LLM_MAX_RETRIES='-1'"]),
+    ("timeout infinite", {**BASE, "LLM_TIMEOUT": "inf"}, {}, ["LLM_TIMEOUT='inf'", "finite"]),
+    ("temperature nan", BASE, {"temperature": float("nan")}, ["temperature=nan", "finite"]),
+    (
+        "url with an endpoint path",
+        {**BASE, "VLLM_URL": "http://v:8000/v1/chat/completions"},
+        {},
+        ["VLLM_URL=", "endpoint path", "'http://v:8000/v1'"],
+    ),
+    (
+        "ollama url with an endpoint path",
+        {"LLM_PROVIDER": "ollama", "OLLAMA_MODEL": "m", "OLLAMA_HOST": "http://o:11434/api/chat"},
+        {},
+        ["OLLAMA_HOST=", "endpoint path", "'http://o:11434'"],
+    ),
+    ("url with a query", BASE, {"base_url": "http://v:8000/v1?key=1"}, ["base_url=", "query"]),
+    ("url with a fragment", BASE, {"base_url": "http://v:8000/v1#x"}, ["base_url=", "fragment"]),
+    (
+        "conflicting keywords",
+        BASE,
+        {"max_tokens": 5, "num_predict": 7},
+        ["'max_tokens' and 'num_predict'", "only one"],
+    ),
+    (
+        "missing env file",
+        {**BASE, "LLMSWITCH_ENV_FILE": "/no/such/dir/.env"},
+        {},
+        ["LLMSWITCH_ENV_FILE='/no/such/dir/.env'", "no such file"],
+    ),
     (
         "unknown keyword",
         BASE,
@@ -345,3 +373,15 @@ def test_vllm_unknown_model_names_the_variables_of_its_capability(
     assert "Served: served-vl" in message
     assert repr(PROVIDERS["vllm"].example_models[capability]) in message
     assert caught.value.setting == variables.split(" or ", maxsplit=1)[0]
+
+
+def test_an_env_file_that_is_not_utf8_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = tmp_path / "latin1.env"
+    env.write_bytes(b"LLM_PROVIDER=vllm\nVLLM_MODEL=caf\xe9\n")
+    monkeypatch.setenv("LLMSWITCH_ENV_FILE", str(env))
+    with pytest.raises(ConfigurationError, match="not UTF-8") as caught:
+        resolve_endpoint("chat")
+    assert str(env) in str(caught.value)
+    assert caught.value.setting == "LLMSWITCH_ENV_FILE"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -83,7 +85,10 @@ def test_ollama_timeout_and_retries_take_effect() -> None:
 def test_openai_timeout_and_retries() -> None:
     chat = get_chat_model(provider="vllm", model="m", timeout=7, max_retries=3)
     assert chat.root_client.timeout == 7  # type: ignore[attr-defined]
-    assert chat.root_client.max_retries == 3  # type: ignore[attr-defined]
+    assert chat.root_client.max_retries == 0  # type: ignore[attr-defined]  # the SDK's: off
+    clients: list[Any] = [chat.root_client._client, chat.root_async_client._client]  # type: ignore[attr-defined]
+    for client in clients:
+        assert client._transport.max_retries == 3  # the package's, the same as Ollama's
 
 
 @pytest.mark.parametrize("provider", ["vllm", "openai"])

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_llmswitch.errors import StreamInterruptedError
+from langchain_llmswitch.errors import StreamInterruptedError, StreamStalledError
 from langchain_llmswitch.reliability.guards import aguard_stream
 
 WHERE = "vllm at http://s:1/v1"
@@ -32,7 +32,8 @@ def _guarded(waits: list[float], chunk_timeout: float | None) -> AsyncIterator[C
     return aguard_stream(
         _server(waits),
         complete=lambda chunk: bool((chunk.generation_info or {}).get("finish_reason")),
-        where=WHERE,
+        provider="vllm",
+        url="http://s:1/v1",
         translate=lambda _error: None,
         chunk_timeout=chunk_timeout,
     )
@@ -59,9 +60,11 @@ async def test_a_stall_after_chunks_is_an_interrupted_stream() -> None:
         async for chunk in _guarded([0.0, 1.0, 0.0], chunk_timeout=0.2):
             received.append(str(chunk.text))  # noqa: PERF401 - kept when the stream breaks
 
-    with pytest.raises(StreamInterruptedError, match="after 1 chunks"):
+    with pytest.raises(StreamStalledError, match="after 1 chunks") as caught:
         await consume()
     assert received == ["0"]
+    assert isinstance(caught.value, TimeoutError)  # a stall is a timeout
+    assert isinstance(caught.value, StreamInterruptedError)  # and the answer is partial
 
 
 async def test_the_consumers_own_time_is_not_counted() -> None:

@@ -101,6 +101,8 @@ def test_transports_route_through_their_loop_pools() -> None:
 
 
 def test_the_openai_client_uses_a_loop_local_transport() -> None:
-    client = loop_local_async_client(timeout=12.0)
-    assert isinstance(client._transport, LoopLocalTransport)
+    client = loop_local_async_client(timeout=12.0, max_retries=3)
+    assert isinstance(client._transport, AsyncRetryTransport)  # the package's retries
+    assert isinstance(client._transport.pools, LoopPools)  # on pools of one loop each
+    assert client._transport.max_retries == 3
     assert client.timeout.read == 12.0
