@@ -147,14 +147,6 @@ class SwitchChatOpenAI(ChatOpenAI):
         """
         return toolcalls.bind(self, super().bind_tools, tools, tool_choice, **kwargs)
 
-    def _create_chat_result(
-        self, response: Any, generation_info: dict[str, Any] | None = None
-    ) -> ChatResult:
-        try:
-            return super()._create_chat_result(response, generation_info)
-        except ValidationError as error:  # a tool call's arguments that are no JSON object
-            raise toolcalls.malformed(response) or error from error
-
     def _served_models(self) -> list[server_info.ServedModel]:
         """The server's ``GET /models`` through this model's own client: 2 s, no retries.
 
@@ -204,7 +196,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         """ChatOpenAI's result, once the answer is known to hold choices.
 
         A 200 whose body is not a completion (an HTML page, ``choices: []``) would otherwise
-        fail deep in ChatOpenAI with an ``AttributeError`` or an ``IndexError``.
+        fail deep in ChatOpenAI with an ``AttributeError`` or an ``IndexError``; a tool call
+        whose arguments are no JSON object, with a pydantic ``ValidationError``.
         """
         if isinstance(response, dict):
             choices = response.get("choices")
@@ -214,7 +207,10 @@ class SwitchChatOpenAI(ChatOpenAI):
             shown = repr(response)[:80] if isinstance(response, str | bytes) else "no choices"
             what = f"the answer is not a chat completion ({shown})"
             raise server_errors.malformed(what, self.llmswitch_provider, str(self.openai_api_base))
-        return super()._create_chat_result(response, generation_info)
+        try:
+            return super()._create_chat_result(response, generation_info)
+        except ValidationError as error:  # a tool call's arguments that are no JSON object
+            raise toolcalls.malformed(response) or error from error
 
     def _generate(
         self,

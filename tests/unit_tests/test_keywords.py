@@ -77,7 +77,9 @@ def test_ollama_keywords_are_taken_by_ollama() -> None:
 def test_default_headers_are_translated_for_ollama() -> None:
     """ChatOpenAI code passes ``default_headers``; Ollama's client calls them ``headers``."""
     chat = _chat("ollama", default_headers={"X-Team": "ops"})
-    assert chat.client_kwargs == {"timeout": 300.0, "headers": {"X-Team": "ops"}}
+    assert chat.client_kwargs is not None
+    assert chat.client_kwargs["headers"] == {"X-Team": "ops"}
+    assert chat.client_kwargs["timeout"] == 300.0  # the package's own client keywords kept
     embeddings = get_embeddings(provider="ollama", model="e", default_headers={"X-Team": "ops"})
     assert getattr(embeddings, "client_kwargs", {})["headers"] == {"X-Team": "ops"}
 
