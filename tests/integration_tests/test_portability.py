@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_llmswitch import (
@@ -166,6 +167,94 @@ def test_constrained_text(settings_of: Callable[..., dict[str, Any]], name: str)
     assert label in {"positive", "negative"}
     code = constrained(chat, regex=r"[A-Z]{3}-[0-9]{2}").invoke("A ticket code:")
     assert re.fullmatch(r"[A-Z]{3}-[0-9]{2}", code)
+
+
+# --- tools and agents -------------------------------------------------------------------------
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Get the weather of a city."""
+    return f"It is sunny in {city}."
+
+
+class Weather(BaseModel):
+    """The city a weather question is about."""
+
+    city: str
+
+
+WEATHER = "What is the weather in Paris?"
+
+
+def _tool_chat(settings_of: Callable[..., dict[str, Any]], name: str) -> Any:
+    settings = settings_of(name)
+    if name == "ollama":
+        settings["model"] = "smollm2-tools"  # an Ollama model whose template renders .Tools
+    return get_chat_model(**{**settings, **SAMPLING, "max_tokens": 48})
+
+
+def _tool_first() -> Any:
+    from langchain.agents.middleware import wrap_model_call  # noqa: PLC0415 - heavy
+
+    @wrap_model_call
+    def tool_first(request: Any, handler: Any) -> Any:
+        """Force a tool call until a tool has answered (the 135M model would not choose one)."""
+        if not any(isinstance(m, ToolMessage) for m in request.messages):
+            request = request.override(tool_choice="any")
+        return handler(request)
+
+    return tool_first
+
+
+@pytest.mark.parametrize("name", cells("tools"))
+def test_forced_tool_calls(
+    settings_of: Callable[..., dict[str, Any]], name: str, record_property: Any
+) -> None:
+    chat = _tool_chat(settings_of, name)
+    if name == "embedded":
+        with pytest.raises(CapabilityError):
+            chat.bind_tools([get_weather], tool_choice="any")
+        record_property("cell", "refused: `CapabilityError` (no tools on the embedded server)")
+        return
+    bound = chat.bind_tools([get_weather], tool_choice="any")
+    invoked = bound.invoke(WEATHER)
+    streamed = None
+    for chunk in bound.stream(WEATHER):
+        streamed = chunk if streamed is None else streamed + chunk
+    for message in (invoked, streamed):
+        assert isinstance(message, AIMessage | AIMessageChunk)
+        assert [call["name"] for call in message.tool_calls] == ["get_weather"]
+        assert isinstance(message.tool_calls[0]["args"].get("city"), str)
+
+
+@pytest.mark.parametrize("name", cells("agent-tools"))
+def test_agent_with_a_tool(
+    settings_of: Callable[..., dict[str, Any]], name: str, record_property: Any
+) -> None:
+    from langchain.agents import create_agent  # noqa: PLC0415 - langchain: heavy
+
+    chat = _tool_chat(settings_of, name)
+    agent = create_agent(chat, tools=[get_weather], middleware=[_tool_first()])
+    if name == "embedded":
+        with pytest.raises(CapabilityError):
+            agent.invoke({"messages": [HumanMessage(WEATHER)]})
+        record_property("cell", "refused: `CapabilityError` (no tools on the embedded server)")
+        return
+    messages = agent.invoke({"messages": [HumanMessage(WEATHER)]})["messages"]
+    kinds = [type(m).__name__ for m in messages]
+    assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"], kinds
+
+
+@pytest.mark.parametrize("name", cells("agent-format"))
+def test_agent_with_a_response_format(
+    settings_of: Callable[..., dict[str, Any]], name: str
+) -> None:
+    from langchain.agents import create_agent  # noqa: PLC0415 - langchain: heavy
+
+    agent = create_agent(_tool_chat(settings_of, name), response_format=Weather)
+    out = agent.invoke({"messages": [HumanMessage("The weather in Paris. Answer with the city.")]})
+    assert isinstance(out["structured_response"], Weather)
 
 
 # --- images -----------------------------------------------------------------------------------
