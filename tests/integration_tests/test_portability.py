@@ -17,8 +17,7 @@ from typing import Any, Literal
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
-from langchain_core.tools import tool
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from pydantic import BaseModel
 
 from langchain_llmswitch import (
@@ -34,6 +33,7 @@ from langchain_llmswitch.structured import constrained
 
 from .conftest import Backend
 from .portability import BACKENDS, FEATURES
+from .test_tools_live import Weather, _tool_first, get_weather
 from .test_vision_live import RED
 
 pytestmark = pytest.mark.live
@@ -172,18 +172,6 @@ def test_constrained_text(settings_of: Callable[..., dict[str, Any]], name: str)
 # --- tools and agents -------------------------------------------------------------------------
 
 
-@tool
-def get_weather(city: str) -> str:
-    """Get the weather of a city."""
-    return f"It is sunny in {city}."
-
-
-class Weather(BaseModel):
-    """The city a weather question is about."""
-
-    city: str
-
-
 WEATHER = "What is the weather in Paris?"
 
 
@@ -192,19 +180,6 @@ def _tool_chat(settings_of: Callable[..., dict[str, Any]], name: str) -> Any:
     if name == "ollama":
         settings["model"] = "smollm2-tools"  # an Ollama model whose template renders .Tools
     return get_chat_model(**{**settings, **SAMPLING, "max_tokens": 48})
-
-
-def _tool_first() -> Any:
-    from langchain.agents.middleware import wrap_model_call  # noqa: PLC0415 - heavy
-
-    @wrap_model_call
-    def tool_first(request: Any, handler: Any) -> Any:
-        """Force a tool call until a tool has answered (the 135M model would not choose one)."""
-        if not any(isinstance(m, ToolMessage) for m in request.messages):
-            request = request.override(tool_choice="any")
-        return handler(request)
-
-    return tool_first
 
 
 @pytest.mark.parametrize("name", cells("tools"))
