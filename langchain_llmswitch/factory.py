@@ -50,9 +50,16 @@ def _build(kind: str, endpoint: Endpoint) -> Any:
     if kind == "embeddings":
         return spec.build_embeddings(endpoint)
     model = spec.build_chat(endpoint)
+    _check_context(endpoint)
+    return model
+
+
+@lru_cache(maxsize=64)
+def _check_context(endpoint: Endpoint) -> None:
+    """Warn, once per endpoint, when ``num_ctx`` exceeds what a server fixed at start."""
+    spec = PROVIDERS[endpoint.provider]
     if endpoint.sampling.num_ctx is not None and spec.parameters["num_ctx"].where == "server":
         warn_if_context_too_small(endpoint)
-    return model
 
 
 def clear_cache() -> None:
@@ -63,6 +70,7 @@ def clear_cache() -> None:
     of `check_vision` (`images.clear_checks`).
     """
     _build.cache_clear()
+    _check_context.cache_clear()
     server_info.forget()
     images.clear_checks()
     _discovered.clear()
@@ -141,10 +149,10 @@ def _with_keywords(kind: Capability, endpoint: Endpoint, extra: dict[str, Any]) 
     if not extra:
         return _build(kind, endpoint).model_copy()
     spec = PROVIDERS[endpoint.provider]
-    _build(kind, endpoint)  # the checks and warnings of a first build, once
     given = keywords.class_keywords(spec, kind, extra)
     if kind == "embeddings":
         return spec.build_embeddings(endpoint, given)
+    _check_context(endpoint)
     return spec.build_chat(endpoint, given)
 
 
