@@ -493,7 +493,27 @@ def is_complete(step: Step) -> bool:
     python = paths.venv_python(target)
     if python.is_symlink() and not python.exists():
         return False  # a venv whose base interpreter was removed or upgraded
-    return (target / MARKER).is_file()
+    marker = target / MARKER
+    if not marker.is_file():
+        return False
+    binary = json.loads(marker.read_text(encoding="utf-8")).get("binary")
+    return binary is None or _runnable(Path(binary))
+
+
+def _runnable(binary: Path) -> bool:
+    """Tell whether a built binary exists and, for a script, its interpreter too.
+
+    A venv copied from another folder keeps console scripts whose ``#!`` line
+    names the old folder: the script is there, but it cannot start.
+    """
+    if not binary.is_file():
+        return False
+    with binary.open("rb") as handle:
+        first = handle.readline(4096)
+    if not first.startswith(b"#!"):
+        return True
+    interpreter = first[2:].strip().split(b" ", 1)[0]
+    return Path(interpreter.decode(errors="replace")).exists()
 
 
 def _ordered(names: Iterable[str]) -> list[Step]:
