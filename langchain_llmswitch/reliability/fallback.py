@@ -34,7 +34,12 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict
 
-from langchain_llmswitch.errors import ProviderUnavailableError
+from langchain_llmswitch.errors import (
+    LLMSwitchError,
+    ProviderUnavailableError,
+    ServerError,
+    ServerStatusError,
+)
 
 __all__ = [
     "FallbackChatModel",
@@ -85,6 +90,37 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     status = getattr(error, "status_code", None)
     return isinstance(status, int) and (status >= 500 or status == 429)  # noqa: PLR2004
+
+
+_CHAIN = "every provider in the chain"
+_EMBEDDINGS_CHAIN = "every embeddings provider"
+
+
+def exhausted(what: str, failures: list[str], errors: list[BaseException]) -> LLMSwitchError:
+    """The error raised when every member of a chain failed.
+
+    When every member failed the same way (all timed out, all refused the connection), the
+    error is of that kind, so the ``except TimeoutError`` a user wrote for one provider
+    still catches a chain of them; otherwise a `ProviderUnavailableError`. The message
+    lists each member's failure; the last error is the ``__cause__``.
+
+    Args:
+        what: The chain, e.g. ``"every provider in the chain"``.
+        failures: One line per member, in order.
+        errors: What each member raised, in order.
+    """
+    last = errors[-1]
+    kinds = {type(error) for error in errors}
+    text = f"{what} failed: " + "; ".join(failures)
+    failure: LLMSwitchError
+    if len(kinds) == 1 and isinstance(last, ServerStatusError):
+        failure = ServerStatusError(text, status_code=last.status_code, check=last.check)
+    elif len(kinds) == 1 and isinstance(last, ServerError):
+        failure = type(last)(text, check=last.check)
+    else:
+        failure = ProviderUnavailableError(text)
+    failure.__cause__ = last
+    return failure
 
 
 def _tag(message: BaseMessage, provider: str, index: int) -> None:
@@ -142,14 +178,11 @@ class FallbackChatModel(BaseChatModel):
             merged.update(per_model[index])
         return merged
 
-    def _give_up(self, failures: list[str], error: BaseException) -> ProviderUnavailableError:
-        msg = "every provider in the chain failed: " + "; ".join(failures)
-        failure = ProviderUnavailableError(msg)
-        failure.__cause__ = error
-        return failure
-
-    def _note(self, index: int, error: BaseException, failures: list[str]) -> None:
+    def _note(
+        self, index: int, error: BaseException, failures: list[str], errors: list[BaseException]
+    ) -> None:
         failures.append(f"{self.providers[index]} ({type(error).__name__}: {error})")
+        errors.append(error)
         if index + 1 < len(self.models):
             logger.warning(
                 "%s unavailable (%s); falling back to %s",
@@ -166,6 +199,7 @@ class FallbackChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, model in enumerate(self.models):
             try:
                 result = model._generate(
@@ -174,13 +208,12 @@ class FallbackChatModel(BaseChatModel):
             except Exception as error:
                 if not is_unavailable(error):
                     raise
-                self._note(index, error, failures)
-                last = error
+                self._note(index, error, failures, errors)
                 continue
             for generation in result.generations:
                 _tag(generation.message, self.providers[index], index)
             return result
-        raise self._give_up(failures, last)
+        raise exhausted(_CHAIN, failures, errors)
 
     async def _agenerate(
         self,
@@ -190,6 +223,7 @@ class FallbackChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, model in enumerate(self.models):
             try:
                 result = await model._agenerate(
@@ -198,13 +232,12 @@ class FallbackChatModel(BaseChatModel):
             except Exception as error:
                 if not is_unavailable(error):
                     raise
-                self._note(index, error, failures)
-                last = error
+                self._note(index, error, failures, errors)
                 continue
             for generation in result.generations:
                 _tag(generation.message, self.providers[index], index)
             return result
-        raise self._give_up(failures, last)
+        raise exhausted(_CHAIN, failures, errors)
 
     def _stream(
         self,
@@ -214,6 +247,7 @@ class FallbackChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, model in enumerate(self.models):
             started = False
             try:
@@ -227,11 +261,10 @@ class FallbackChatModel(BaseChatModel):
             except Exception as error:
                 if started or not is_unavailable(error):
                     raise
-                self._note(index, error, failures)
-                last = error
+                self._note(index, error, failures, errors)
                 continue
             return
-        raise self._give_up(failures, last)
+        raise exhausted(_CHAIN, failures, errors)
 
     async def _astream(
         self,
@@ -241,6 +274,7 @@ class FallbackChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, model in enumerate(self.models):
             started = False
             try:
@@ -254,11 +288,10 @@ class FallbackChatModel(BaseChatModel):
             except Exception as error:
                 if started or not is_unavailable(error):
                     raise
-                self._note(index, error, failures)
-                last = error
+                self._note(index, error, failures, errors)
                 continue
             return
-        raise self._give_up(failures, last)
+        raise exhausted(_CHAIN, failures, errors)
 
     def bind_tools(
         self,
@@ -323,15 +356,9 @@ def first_available(
     """
     from langchain_core.runnables import RunnableLambda  # noqa: PLC0415
 
-    def give_up(failures: list[str], error: BaseException) -> ProviderUnavailableError:
-        failure = ProviderUnavailableError(
-            "every provider in the chain failed: " + "; ".join(failures)
-        )
-        failure.__cause__ = error
-        return failure
-
     def run(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, (runnable, provider) in enumerate(zip(runnables, providers, strict=True)):
             try:
                 return _tag_raw(runnable.invoke(value, config), provider, index)
@@ -339,11 +366,12 @@ def first_available(
                 if not is_unavailable(error):
                     raise
                 failures.append(f"{provider} ({type(error).__name__}: {error})")
-                last = error
-        raise give_up(failures, last)
+                errors.append(error)
+        raise exhausted(_CHAIN, failures, errors)
 
     async def arun(value: Any, config: Any = None) -> Any:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for index, (runnable, provider) in enumerate(zip(runnables, providers, strict=True)):
             try:
                 return _tag_raw(await runnable.ainvoke(value, config), provider, index)
@@ -351,8 +379,8 @@ def first_available(
                 if not is_unavailable(error):
                     raise
                 failures.append(f"{provider} ({type(error).__name__}: {error})")
-                last = error
-        raise give_up(failures, last)
+                errors.append(error)
+        raise exhausted(_CHAIN, failures, errors)
 
     return RunnableLambda(run, afunc=arun, name="first_available")
 
@@ -376,6 +404,7 @@ class FallbackEmbeddings(Embeddings):
 
     def _first(self, call: str, *args: Any) -> Any:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for member, provider in zip(self.embeddings, self.providers, strict=True):
             try:
                 return getattr(member, call)(*args)
@@ -383,14 +412,12 @@ class FallbackEmbeddings(Embeddings):
                 if not is_unavailable(error):
                     raise
                 failures.append(f"{provider} ({type(error).__name__}: {error})")
-                last = error
-        failure = ProviderUnavailableError(
-            "every embeddings provider failed: " + "; ".join(failures)
-        )
-        raise failure from last
+                errors.append(error)
+        raise exhausted(_EMBEDDINGS_CHAIN, failures, errors)
 
     async def _afirst(self, call: str, *args: Any) -> Any:
         failures: list[str] = []
+        errors: list[BaseException] = []
         for member, provider in zip(self.embeddings, self.providers, strict=True):
             try:
                 return await getattr(member, call)(*args)
@@ -398,11 +425,8 @@ class FallbackEmbeddings(Embeddings):
                 if not is_unavailable(error):
                     raise
                 failures.append(f"{provider} ({type(error).__name__}: {error})")
-                last = error
-        failure = ProviderUnavailableError(
-            "every embeddings provider failed: " + "; ".join(failures)
-        )
-        raise failure from last
+                errors.append(error)
+        raise exhausted(_EMBEDDINGS_CHAIN, failures, errors)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents with the first available member."""

@@ -14,7 +14,11 @@ from langchain_llmswitch import ConfigurationError, ProviderUnavailableError, re
 from langchain_llmswitch.cli import main
 from langchain_llmswitch.cli.check import configured_capabilities, run_checks
 from langchain_llmswitch.config import load_settings
-from langchain_llmswitch.errors import StructuredOutputError
+from langchain_llmswitch.errors import (
+    ServerConnectionError,
+    ServerTimeoutError,
+    StructuredOutputError,
+)
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.reliability.fallback import FallbackChatModel, is_unavailable
 from langchain_llmswitch.reliability.readiness import discover_model, model_is_served
@@ -93,6 +97,33 @@ def test_chain_all_down_names_every_failure() -> None:
         chain.invoke("hi")
     assert "vllm" in str(c.value)
     assert "openai" in str(c.value)
+    assert isinstance(c.value, ServerConnectionError)  # both failed the same way: that kind
+
+
+def test_chain_all_timed_out_is_a_timeout() -> None:
+    """The ``except TimeoutError`` written for one provider catches a chain of them."""
+    a = _down(VLLM, httpx.ReadTimeout("slow A"))
+    b = _down(
+        {"provider": "openai", "model": "m", "base_url": "http://b/v1"},
+        httpx.ReadTimeout("slow B"),
+    )
+    chain = FallbackChatModel(models=[a, b], providers=["vllm", "openai"])
+    with pytest.raises(TimeoutError, match="every provider in the chain failed") as c:
+        chain.invoke("hi")
+    assert isinstance(c.value, ServerTimeoutError)
+    assert isinstance(c.value.__cause__, ServerTimeoutError)
+
+
+def test_chain_failing_in_different_ways_is_unavailable() -> None:
+    a = _down(VLLM, httpx.ReadTimeout("slow A"))
+    b = _down(
+        {"provider": "openai", "model": "m", "base_url": "http://b/v1"},
+        httpx.ConnectError("refused B"),
+    )
+    chain = FallbackChatModel(models=[a, b], providers=["vllm", "openai"])
+    with pytest.raises(ProviderUnavailableError) as c:
+        chain.invoke("hi")
+    assert type(c.value) is ProviderUnavailableError
 
 
 async def test_chain_async_and_stream_fall_back() -> None:
