@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,6 +35,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.errors import ConfigurationError, did_you_mean
 from langchain_llmswitch.providers import normalise_provider_name
 
@@ -325,6 +326,14 @@ class LLMSwitchSettings(BaseSettings):
         ),
         json_schema_extra=_env("EMBEDDINGS_BASE_URL", "EMBEDDING_BASE_URL"),
     )
+    embeddings_api_key: SecretStr | None = Field(
+        None,
+        description=(
+            "API key of the embeddings server; else LLM_API_KEY when it is on the chat "
+            "server's host."
+        ),
+        json_schema_extra=_env("EMBEDDINGS_API_KEY", "EMBEDDING_API_KEY"),
+    )
     embeddings_batch_size: int | None = Field(
         None,
         ge=1,
@@ -355,6 +364,13 @@ class LLMSwitchSettings(BaseSettings):
         None,
         description="Vision server URL; defaults like the embeddings URL.",
         json_schema_extra=_env("VISION_BASE_URL"),
+    )
+    vision_api_key: SecretStr | None = Field(
+        None,
+        description=(
+            "API key of the vision server; else LLM_API_KEY when it is on the chat server's host."
+        ),
+        json_schema_extra=_env("VISION_API_KEY", "OCR_API_KEY"),
     )
 
     # --- reliability ----------------------------------------------------------------------
@@ -467,7 +483,7 @@ class LLMSwitchSettings(BaseSettings):
     _environ: Mapping[str, str] = PrivateAttr(default_factory=dict)
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"api_key", "vllm_api_key", "openai_api_key"}
+        {"api_key", "embeddings_api_key", "vision_api_key", "vllm_api_key", "openai_api_key"}
     )
 
     def __init__(self, **values: Any) -> None:
@@ -566,6 +582,11 @@ class LLMSwitchSettings(BaseSettings):
     def _strip_model(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Pydantic's repr fields, with any password inside a URL masked."""
+        for name, value in super().__repr_args__():
+            yield name, urls.masked(value) if isinstance(value, str) else value
+
     def origin(self, field_name: str) -> str:
         """Say where a field's value came from.
 
@@ -609,7 +630,7 @@ def _translate(error: ValidationError, keywords: Mapping[str, Any]) -> Configura
             raw = "'**********'"
         field = LLMSwitchSettings.model_fields[field_name]
         reason = str(item["msg"]).removeprefix("Value error, ").rstrip(".")
-        shown = f"{where}={raw}" if raw is not None else where
+        shown = f"{where}={urls.masked(raw)}" if raw is not None else where
         lines.append(f"{shown}: {reason}. [{field_name}: {field.description}]")
     return ConfigurationError("Invalid configuration: " + "; ".join(lines), setting=first_setting)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from langchain_llmswitch import replay
+from langchain_llmswitch import replay, urls
 from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
 from langchain_llmswitch.errors import ConfigurationError
 from langchain_llmswitch.providers import DEFAULT_PROVIDER, LEGACY_DEFAULT_PROVIDER, PROVIDERS
@@ -60,6 +60,17 @@ __all__ = [
 DEFAULT_TIMEOUT = 300.0
 """Seconds; long enough for a long CPU generation, short enough that nothing hangs."""
 DEFAULT_MAX_RETRIES = 2
+
+_OWN_KEYS: dict[Capability, str] = {
+    "chat": "api_key",
+    "embeddings": "embeddings_api_key",
+    "vision": "vision_api_key",
+}
+_OWN_KEY_VARIABLES: dict[Capability, str] = {
+    "chat": "LLM_API_KEY",
+    "embeddings": "EMBEDDINGS_API_KEY",
+    "vision": "VISION_API_KEY",
+}
 
 _OWN_FIELDS: dict[Capability, tuple[str, str, str]] = {
     # capability: (provider field, url field, model field)
@@ -268,13 +279,42 @@ class _Resolver:
         )
         raise ConfigurationError(msg, setting=env_names(LLMSwitchSettings.model_fields[own])[0])
 
-    def api_key(self, spec: ProviderSpec) -> SecretStr | None:
-        for field_name in ("api_key", *spec.legacy_api_key):
+    def api_key(self, spec: ProviderSpec, base_url: str) -> SecretStr | None:
+        """The capability's own key, else the provider's legacy one, else the chat key.
+
+        The chat key goes to another capability's server only on the chat server's host:
+        a key goes only where it was set for.
+        """
+        own = _OWN_KEYS[self.capability]
+        for field_name in dict.fromkeys((own, *spec.legacy_api_key)):
             value = getattr(self.settings, field_name)
             if value is not None:
                 self.origins["api_key"] = self.settings.origin(field_name)
                 return value  # type: ignore[no-any-return]
-        return None
+        if self.capability == "chat" or self.settings.api_key is None:
+            return None
+        try:
+            chat = resolve(self.settings, "chat")
+        except ConfigurationError:
+            return None
+        if chat.api_key is None or not urls.same_host(chat.base_url, base_url):
+            return None
+        self.origins["api_key"] = f"{chat.origin('api_key')} (the chat server's host)"
+        return chat.api_key
+
+    def credentials_checked(self, base_url: str, api_key: SecretStr | None) -> None:
+        """Refuse a URL with ``user:password`` and a key too: one would replace the other."""
+        if api_key is None or urls.credentials(base_url) is None:
+            return
+        key_origin = self.origins.get("api_key", "an API key")
+        msg = (
+            f"The {self.capability} server URL ({urls.masked(base_url)}, "
+            f"{self.origins.get('base_url', 'default')}) holds a user:password and "
+            f"{key_origin} sets an API key: both go in the Authorization header, so one "
+            "would silently replace the other. Keep the one the server expects: remove the "
+            "user:password from the URL, or unset the key."
+        )
+        raise ConfigurationError(msg, setting=_OWN_KEY_VARIABLES[self.capability])
 
     def number(self, key: str, default: float) -> float:
         value = getattr(self.settings, key)
@@ -352,12 +392,14 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
             batching[name] = getattr(settings, name)
             if batching[name] is not None:
                 resolver.origins[name] = settings.origin(name)
+    api_key = resolver.api_key(spec, base_url)
+    resolver.credentials_checked(base_url, api_key)
     return Endpoint(
         capability=capability,
         provider=spec.name,
         base_url=base_url,
         model=model,
-        api_key=resolver.api_key(spec),
+        api_key=api_key,
         timeout=resolver.number("timeout", DEFAULT_TIMEOUT),
         max_retries=int(resolver.number("max_retries", DEFAULT_MAX_RETRIES)),
         sampling=sampling,
@@ -380,7 +422,7 @@ def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[E
     capability's own URL, model and key cleared, so that the fallback provider's own
     variables apply (``OLLAMA_HOST``/``OLLAMA_MODEL`` for ollama, ``VLLM_*`` for vllm);
     ``LLM_FALLBACK_BASE_URL`` / ``LLM_FALLBACK_MODEL`` set the first chat fallback directly.
-    ``LLM_API_KEY`` is never sent to a fallback.
+    ``LLM_API_KEY`` (and the capability's own key) is never sent to a fallback.
 
     Args:
         settings: The settings.
@@ -407,6 +449,7 @@ def resolve_chain(settings: LLMSwitchSettings, capability: Capability) -> list[E
     for index, name in enumerate(names):
         update: dict[str, object] = {own_provider: name, own_url: None, own_model: None}
         update["api_key"] = None
+        update[_OWN_KEYS[capability]] = None
         if capability == "chat":
             update["base_url"] = settings.fallback_base_url if index == 0 else None
             update["model"] = settings.fallback_model if index == 0 else None
@@ -437,6 +480,7 @@ _CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
         "provider": "embeddings_provider",
         "model": "embeddings_model",
         "base_url": "embeddings_base_url",
+        "api_key": "embeddings_api_key",
         "batch_size": "embeddings_batch_size",
         "concurrency": "embeddings_concurrency",
     },
@@ -444,6 +488,7 @@ _CAPABILITY_KEYWORDS: dict[Capability, dict[str, str]] = {
         "provider": "vision_provider",
         "model": "vision_model",
         "base_url": "vision_base_url",
+        "api_key": "vision_api_key",
     },
 }
 

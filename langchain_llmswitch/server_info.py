@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Endpoint
 from langchain_llmswitch.providers.routers import ROUTERS, RouterSpec, Worker
@@ -154,7 +155,9 @@ def _served_context(endpoint: Endpoint) -> int | None:
     try:
         models = fetch_models(endpoint)
     except Exception as error:  # noqa: BLE001 - a check that must never break model building
-        logger.debug("could not read %s/models: %s", endpoint.base_url, type(error).__name__)
+        logger.debug(
+            "could not read %s/models: %s", urls.masked(endpoint.base_url), type(error).__name__
+        )
         return None
     for model in models:
         if model.id == endpoint.model:
@@ -180,7 +183,8 @@ def warn_if_context_too_small(endpoint: Endpoint) -> bool:
         return False
     msg = (
         f"LLM_NUM_CTX={wanted} cannot be applied by {endpoint.provider}: the server at "
-        f"{endpoint.base_url} serves {endpoint.model!r} with a context of {served} tokens, "
+        f"{urls.masked(endpoint.base_url)} serves {endpoint.model!r} with a context of "
+        f"{served} tokens, "
         "set when it started (vLLM --max-model-len, llama.cpp -c). Prompts plus output "
         f"longer than {served} tokens will be rejected."
     )

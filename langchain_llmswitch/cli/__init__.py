@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.cli.check import run_checks
 from langchain_llmswitch.cli.demo import print_reports, run_demo
 from langchain_llmswitch.config import LLMSwitchSettings, env_names, load_settings
@@ -106,7 +107,7 @@ def _live(endpoint: Endpoint) -> Endpoint:
 def _endpoint_rows(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {
         "provider": {"value": endpoint.provider},
-        "base_url": {"value": endpoint.base_url},
+        "base_url": {"value": urls.masked(endpoint.base_url)},
         "model": {"value": endpoint.model},
         "api_key": {"value": MASK if endpoint.api_key else None},
         "timeout": {"value": endpoint.timeout},

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.config import LLMSwitchSettings
 from langchain_llmswitch.errors import LLMSwitchError
 from langchain_llmswitch.providers import PROVIDERS
@@ -123,15 +124,15 @@ def _check(endpoint: Endpoint, role: str, wait: float) -> EndpointCheck:
             capability=endpoint.capability,
             role=role,
             provider=endpoint.provider,
-            base_url=endpoint.base_url,
+            base_url=urls.masked(endpoint.base_url),
             model=endpoint.model,
-            error=str(error),
+            error=urls.masked(str(error)),
         )
     result = EndpointCheck(
         capability=endpoint.capability,
         role=role,
         provider=endpoint.provider,
-        base_url=endpoint.base_url,
+        base_url=urls.masked(endpoint.base_url),
         model=endpoint.model,
     )
     deadline = time.monotonic() + wait
@@ -148,7 +149,7 @@ def _check(endpoint: Endpoint, role: str, wait: float) -> EndpointCheck:
         result.total_workers = found.router.total_workers
         result.workers = [dataclasses.asdict(worker) for worker in found.router.workers]
     if not found.ready:
-        result.error = found.reason
+        result.error = urls.masked(found.reason)
         return result
     try:
         if not endpoint.model:
@@ -160,7 +161,7 @@ def _check(endpoint: Endpoint, role: str, wait: float) -> EndpointCheck:
         )
         result.latency_seconds = _round_trip(endpoint)
     except Exception as error:  # noqa: BLE001 - every failure is reported, none is fatal here
-        result.error = f"{type(error).__name__}: {error}"
+        result.error = urls.masked(f"{type(error).__name__}: {error}")
         return result
     result.ok = result.model_served
     return result
@@ -193,7 +194,7 @@ def run_checks(
                     provider="?",
                     base_url="?",
                     model="?",
-                    error=str(error),
+                    error=urls.masked(str(error)),
                 )
             )
             continue

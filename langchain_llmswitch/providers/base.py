@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import SecretStr
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.errors import MissingDependencyError
 
 if TYPE_CHECKING:
@@ -164,6 +165,25 @@ class Endpoint:
     embeddings_batch_size: int | None = None
     embeddings_concurrency: int | None = None
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
+
+    def __repr__(self) -> str:
+        """The endpoint with any password in its URL masked (the key is never shown)."""
+        shown = urls.masked(self.base_url)
+        return (
+            f"Endpoint(capability={self.capability!r}, provider={self.provider!r}, "
+            f"base_url={shown!r}, model={self.model!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r})"
+        )
+
+    @property
+    def client_url(self) -> str:
+        """The URL the LangChain object gets: without ``user:password@`` (see `basic_auth`)."""
+        return urls.without_credentials(self.base_url)
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        """The ``(user, password)`` of the URL, sent as the HTTP client's basic auth."""
+        return urls.credentials(self.base_url)
 
     def origin(self, name: str) -> str:
         """Return where a resolved value came from (``"default"`` when not recorded).

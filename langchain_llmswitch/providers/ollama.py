@@ -49,8 +49,13 @@ def base_url_from(field: str, url: str) -> str:  # noqa: ARG001 - same rule for 
 def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     from langchain_llmswitch.reliability.transport import async_transport, sync_transport  # noqa: PLC0415 - httpx
 
+    client: dict[str, Any] = {"timeout": endpoint.timeout, "follow_redirects": False}
+    if endpoint.basic_auth is not None:  # out of the URL, so the model's repr never shows it
+        import httpx  # noqa: PLC0415 - ollama's client is httpx
+
+        client["auth"] = httpx.BasicAuth(*endpoint.basic_auth)
     return {
-        "client_kwargs": {"timeout": endpoint.timeout, "follow_redirects": False},
+        "client_kwargs": client,
         "sync_client_kwargs": {"transport": sync_transport(endpoint.max_retries)},
         "async_client_kwargs": {"transport": async_transport(endpoint.max_retries)},
     }
@@ -78,7 +83,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     """
     return {
         "model": endpoint.model,
-        "base_url": endpoint.base_url,
+        "base_url": endpoint.client_url,
         "llmswitch_provider": "ollama",
         "llmswitch_capability": endpoint.capability,
         **sampling_kwargs(endpoint),
@@ -92,7 +97,7 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     Args:
         endpoint: The resolved endpoint.
     """
-    return {"model": endpoint.model, "base_url": endpoint.base_url, **_client_kwargs(endpoint)}
+    return {"model": endpoint.model, "base_url": endpoint.client_url, **_client_kwargs(endpoint)}
 
 
 def _headers(headers: Any) -> dict[str, Any]:

@@ -101,14 +101,18 @@ def _clients(endpoint: Endpoint) -> dict[str, Any]:
     """The HTTP clients, with the package's retries (the SDK's are off: ``max_retries=0``).
 
     The async client keeps connections per event loop (`transport.loop_local_async_client`).
+    A ``user:password`` of the URL becomes their basic auth, so the model's URL holds none.
     """
     from langchain_llmswitch.reliability import transport  # noqa: PLC0415 - httpx
 
+    auth = endpoint.basic_auth
     return {
         "max_retries": 0,
-        "http_client": transport.retrying_sync_client(endpoint.timeout, endpoint.max_retries),
+        "http_client": transport.retrying_sync_client(
+            endpoint.timeout, endpoint.max_retries, auth=auth
+        ),
         "http_async_client": transport.loop_local_async_client(
-            endpoint.timeout, endpoint.max_retries
+            endpoint.timeout, endpoint.max_retries, auth=auth
         ),
     }
 
@@ -127,7 +131,7 @@ def chat_kwargs(
         "llmswitch_provider": provider,
         "llmswitch_capability": endpoint.capability,
         "model": endpoint.model,
-        "base_url": endpoint.base_url,
+        "base_url": endpoint.client_url,
         "api_key": _api_key(endpoint),
         "timeout": endpoint.timeout,
         "stream_chunk_timeout": None,
@@ -146,7 +150,7 @@ def embeddings_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     """
     return {
         "model": endpoint.model,
-        "base_url": endpoint.base_url,
+        "base_url": endpoint.client_url,
         "api_key": _api_key(endpoint),
         "llmswitch_provider": endpoint.provider,
         "timeout": endpoint.timeout,

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_llmswitch import urls
 from langchain_llmswitch.errors import ConfigurationError, ProviderUnavailableError
 from langchain_llmswitch.providers import PROVIDERS
 from langchain_llmswitch.providers.base import Capability, Endpoint
@@ -162,7 +163,8 @@ def wait_for(endpoint: Endpoint, timeout: float) -> Probe:
             return found
         if time.monotonic() + _POLL_SECONDS > deadline:
             msg = (
-                f"{endpoint.provider} at {endpoint.base_url} ({endpoint.capability}) was not ready "
+                f"{endpoint.provider} at {urls.masked(endpoint.base_url)} ({endpoint.capability}) "
+                f"was not ready "
                 f"within {timeout:g} s: {found.reason}"
             )
             raise ProviderUnavailableError(msg)
@@ -221,14 +223,16 @@ def discover_model(endpoint: Endpoint) -> Endpoint:
         served = fetch_models(endpoint)
     except Exception as error:  # noqa: BLE001 - whatever stops us asking, the advice is the same
         msg = (
-            f"No {endpoint.capability} model is configured and {endpoint.base_url} could not be "
+            f"No {endpoint.capability} model is configured and {urls.masked(endpoint.base_url)} "
+            "could not be "
             f"asked which it serves ({type(error).__name__}). Set {names}."
         )
         raise ConfigurationError(msg, setting=setting) from None
     if len(served) != 1:
         listed = ", ".join(item.id for item in served) or "none"
         msg = (
-            f"No {endpoint.capability} model is configured and {endpoint.base_url} serves "
+            f"No {endpoint.capability} model is configured and {urls.masked(endpoint.base_url)} "
+            "serves "
             f"{len(served)} ({listed}): set {names} to one of them."
         )
         raise ConfigurationError(msg, setting=setting)

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +31,7 @@ from langchain_llmswitch.errors import (
     ServerTimeoutError,
 )
 from langchain_llmswitch.providers.base import ClientErrors, ErrorKind
+from langchain_llmswitch.urls import MASKED, masked
 
 __all__ = [
     "COMMON_CLIENT_ERRORS",
@@ -41,9 +41,6 @@ __all__ = [
     "masked",
     "server_error",
 ]
-
-MASKED = "***"
-"""What a password inside a URL is shown as."""
 
 COMMON_CLIENT_ERRORS: ClientErrors = (
     ("httpx:TimeoutException", "timeout"),
@@ -56,7 +53,6 @@ COMMON_CLIENT_ERRORS: ClientErrors = (
 """What the clients every provider shares raise (httpx, ``json``, asyncio's timeouts).
 Order matters: the first class an error is an instance of decides."""
 
-_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]+@", re.I)
 
 _CHECK = {
     "timeout": (
@@ -83,19 +79,6 @@ _CHECK = {
         "embeddings model (and its log)"
     ),
 }
-
-
-def masked(text: str) -> str:
-    """Return the text with the password of every URL in it replaced by ``***``.
-
-    Args:
-        text: A URL, or a message holding URLs.
-
-    Example:
-        >>> masked("http://me:secret@host:8000/v1")
-        'http://me:***@host:8000/v1'
-    """
-    return _PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASKED}@", text)
 
 
 def _loaded(target: str) -> type | None:

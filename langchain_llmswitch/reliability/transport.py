@@ -231,7 +231,9 @@ class LoopLocalTransport(httpx.AsyncBaseTransport):
         await self.pools.aclose()
 
 
-def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> httpx.AsyncClient:
+def loop_local_async_client(
+    timeout: float | None, max_retries: int = 0, auth: tuple[str, str] | None = None
+) -> httpx.AsyncClient:
     """Return an async client for the openai SDK whose connections never cross loops.
 
     The pool of each loop has the openai SDK's limits and langchain-openai's default socket
@@ -242,6 +244,7 @@ def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> http
     Args:
         timeout: Seconds, as the model's ``timeout`` (the SDK sends its own per request).
         max_retries: Retries after the first attempt.
+        auth: Basic-auth ``(user, password)`` taken out of the server URL, if any.
     """
     import openai  # noqa: PLC0415 - only the OpenAI-protocol providers need it
 
@@ -254,16 +257,22 @@ def loop_local_async_client(timeout: float | None, max_retries: int = 0) -> http
         )
 
     return openai.DefaultAsyncHttpxClient(
-        timeout=timeout, transport=AsyncRetryTransport(max_retries, pool), follow_redirects=False
+        timeout=timeout,
+        transport=AsyncRetryTransport(max_retries, pool),
+        follow_redirects=False,
+        auth=auth,
     )
 
 
-def retrying_sync_client(timeout: float | None, max_retries: int) -> httpx.Client:
+def retrying_sync_client(
+    timeout: float | None, max_retries: int, auth: tuple[str, str] | None = None
+) -> httpx.Client:
     """Return the sync client for the openai SDK: its pool, with the package's retries.
 
     Args:
         timeout: Seconds, as the model's ``timeout``.
         max_retries: Retries after the first attempt.
+        auth: Basic-auth ``(user, password)`` taken out of the server URL, if any.
     """
     import openai  # noqa: PLC0415 - only the OpenAI-protocol providers need it
 
@@ -272,7 +281,10 @@ def retrying_sync_client(timeout: float | None, max_retries: int) -> httpx.Clien
         limits=openai.DEFAULT_CONNECTION_LIMITS, socket_options=list(options) or None
     )
     return openai.DefaultHttpxClient(
-        timeout=timeout, transport=RetryTransport(max_retries, inner=inner), follow_redirects=False
+        timeout=timeout,
+        transport=RetryTransport(max_retries, inner=inner),
+        follow_redirects=False,
+        auth=auth,
     )
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
-from langchain_llmswitch import server_info
+from langchain_llmswitch import server_info, urls
 from langchain_llmswitch.config import load_settings
 from langchain_llmswitch.errors import CapabilityError, ConfigurationError, ImageError
 from langchain_llmswitch.providers import PROVIDERS, normalise_provider_name
@@ -617,7 +617,8 @@ _VERDICTS_LOCK = threading.Lock()
 
 def _no(target: _Target, evidence: str) -> CapabilityError:
     msg = (
-        f"{target.model!r} on {target.base_url} cannot read images ({evidence}). Point "
+        f"{target.model!r} on {urls.masked(target.base_url)} cannot read images ({evidence}). "
+        "Point "
         "VISION_MODEL / VISION_BASE_URL (or get_vision_model(model=..., base_url=...)) at a "
         "vision model."
     )
@@ -631,7 +632,9 @@ def _ask_ollama(target: _Target, timeout: float) -> bool | None:
         f"{target.base_url}/api/show", json={"model": target.model}, timeout=timeout
     )
     if response.status_code != 200:  # noqa: PLR2004
-        logger.debug("%s/api/show answered HTTP %s", target.base_url, response.status_code)
+        logger.debug(
+            "%s/api/show answered HTTP %s", urls.masked(target.base_url), response.status_code
+        )
         return None
     info = response.json()
     capabilities = info.get("capabilities") if isinstance(info, dict) else None
