@@ -356,6 +356,7 @@ def test_server_killed_mid_stream(tmp_path: Path) -> None:
 
 
 @pytest.mark.live
+@pytest.mark.timeout(900)  # 400 answers on a CPU shared with the suite: wiring, not speed
 async def test_primary_killed_mid_run_nothing_lost(
     tmp_path: Path, backend_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -367,7 +368,7 @@ async def test_primary_killed_mid_run_nothing_lost(
         monkeypatch.setenv("LLM_MODEL", "smollm2")
         monkeypatch.setenv("LLM_MAX_RETRIES", "1")
         monkeypatch.setenv("LLM_MAX_TOKENS", "2")
-        monkeypatch.setenv("LLM_TIMEOUT", "30")
+        monkeypatch.setenv("LLM_TIMEOUT", "180")  # a kill resets connections: no wait on it
         monkeypatch.setenv("LLM_FALLBACK_PROVIDER", "ollama")
         monkeypatch.setenv("OLLAMA_HOST", fallback.chat_url)
         monkeypatch.setenv("OLLAMA_MODEL", fallback.chat_model)
@@ -393,9 +394,11 @@ async def test_primary_killed_mid_run_nothing_lost(
 
 
 @pytest.mark.live
+@pytest.mark.timeout(900)  # 500 queued prompts on 4 slots of a shared CPU: wiring, not speed
 async def test_500_concurrent_requests_no_errors_no_leaked_sockets(backend_factory: Any) -> None:
     backend: Backend = backend_factory("llamacpp")
-    chat = get_chat_model(**backend.chat_settings(), max_tokens=1, temperature=0)
+    settings = {**backend.chat_settings(), "timeout": 850.0}  # the last in the queue waits
+    chat = get_chat_model(**settings, max_tokens=1, temperature=0)
     await chat.ainvoke("warm up")
     before = _open_sockets()
     replies = await asyncio.gather(
