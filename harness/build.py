@@ -59,7 +59,12 @@ def _step_log(name: str) -> Path:
 
 
 def _make_venv(target: Path, packages: Iterable[str], log: Path, **pip_env: str) -> Path:
-    """Create a venv in ``target`` and install exact package pins into it."""
+    """Create a venv in ``target`` and install exact package pins into it.
+
+    The venv is made at the resolved path: scripts name their interpreter by the path the
+    venv was made at, and a cache reached through a symlink may lose that link.
+    """
+    target = target.resolve()
     run_logged([sys.executable, "-m", "venv", target], log)
     python = paths.venv_python(target)
     run_logged([python, "-m", "pip", "install", *packages], log, env=pip_env or None)
