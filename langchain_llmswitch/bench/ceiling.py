@@ -5,7 +5,10 @@ through the package's chat model (``astream``), the raw openai SDK and bare http
 bench's raw baseline), ``concurrency`` requests in flight at a time. The stub answers at
 once, so the rates are the client's ceiling: how many requests and streamed tokens per
 second one Python process gets through. The stub's own CPU is reported beside them
-(``stub_cpu_share``: near 1.0 would mean the stub, not the client, set the rate).
+(``stub_cpu_share``: near 1.0 would mean the stub, not the client, set the rate). Each client
+and level has a stub process of its own: with one stub for all, whichever client came later
+at 64 or 256 streams in flight was several times slower (the idle kept-alive connections of
+the clients before it are threads of the stub).
 
 Memory per open stream: ``streams`` answers held open at once (the stub sends a token every
 ``token_delay`` seconds), traced Python memory (``tracemalloc``) while all are open, less
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_llmswitch.bench.overhead import PROMPT, stub_child
+from langchain_llmswitch.factory import get_chat_model
 
 __all__ = ["CEILING_CLIENTS", "CEILING_LEVELS", "measure_ceiling"]
 
@@ -43,8 +47,6 @@ def _clients(root: str, tokens: int) -> dict[str, tuple[Stream, Callable[[], Awa
     """(stream, close) per client, each with its own connection pool."""
     import httpx  # noqa: PLC0415
     import openai  # noqa: PLC0415
-
-    from langchain_llmswitch.factory import get_chat_model  # noqa: PLC0415
 
     model = get_chat_model(
         provider="openai", base_url=f"{root}/v1", model="stub", max_tokens=tokens
@@ -170,46 +172,34 @@ async def _memory(stream: Stream, streams: int) -> float:
     return (during - before) / streams
 
 
-async def _measure(
-    root: str, stub_pid: int, levels: tuple[int, ...], requests: int, tokens: int
-) -> list[dict[str, Any]]:
+async def _one(
+    root: str, stub_pid: int, name: str, *, concurrency: int, requests: int, tokens: int
+) -> dict[str, Any]:
+    """One client at one level, after a warm-up at that level (pool, imports, first calls)."""
     clients = _clients(root, tokens)
-    rows: list[dict[str, Any]] = []
+    stream = clients[name][0]
     try:
-        for name, (stream, _) in clients.items():  # warm-up: imports, pools, first requests
-            await _level(stream, 4, 16)
-            del name
-        for concurrency in levels:
-            count = max(requests, 2 * concurrency)
-            order = list(clients)
-            if concurrency in levels[1::2]:  # alternate which client goes first
-                order.reverse()
-            for name in order:
-                stream = clients[name][0]
-                cpu, stub = time.process_time(), _process_cpu(stub_pid)
-                wall, texts, errors = await _level(stream, concurrency, count)
-                cpu = time.process_time() - cpu
-                stub_after = _process_cpu(stub_pid)
-                rows.append(
-                    {
-                        "client": name,
-                        "concurrency": concurrency,
-                        "requests": count,
-                        "errors": errors,
-                        "requests_per_s": round((count - errors) / wall, 1),
-                        "tokens_per_s": round(texts / wall, 1),
-                        "cpu_us_per_request": round(cpu / count * 1e6, 1),
-                        "stub_cpu_share": (
-                            round((stub_after - stub) / wall, 3)
-                            if stub is not None and stub_after is not None
-                            else None
-                        ),
-                    }
-                )
+        await _level(stream, concurrency, 2 * concurrency)
+        cpu, stub = time.process_time(), _process_cpu(stub_pid)
+        wall, texts, errors = await _level(stream, concurrency, requests)
+        cpu = time.process_time() - cpu
+        stub_after = _process_cpu(stub_pid)
     finally:
         for _, close in clients.values():
             await close()
-    return rows
+    share = None
+    if stub is not None and stub_after is not None:
+        share = round((stub_after - stub) / wall, 3)
+    return {
+        "client": name,
+        "concurrency": concurrency,
+        "requests": requests,
+        "errors": errors,
+        "requests_per_s": round((requests - errors) / wall, 1),
+        "tokens_per_s": round(texts / wall, 1),
+        "cpu_us_per_request": round(cpu / requests * 1e6, 1),
+        "stub_cpu_share": share,
+    }
 
 
 async def _measure_memory(root: str, streams: int, tokens: int) -> list[dict[str, Any]]:
@@ -251,8 +241,14 @@ def measure_ceiling(
         ``cpu_us_per_request``, ``stub_cpu_share``, ``errors``), and per client the traced
         memory per open stream (``kib_per_stream``).
     """
-    with stub_child() as (root, pid):
-        rows = asyncio.run(_measure(root, pid, tuple(levels), requests, tokens))
+    rows: list[dict[str, Any]] = []
+    for index, concurrency in enumerate(levels):
+        order = list(CEILING_CLIENTS) if index % 2 == 0 else list(reversed(CEILING_CLIENTS))
+        for name in order:  # a stub of its own: no other client's idle connections on it
+            with stub_child() as (root, pid):
+                count = max(requests, 2 * concurrency)
+                row = _one(root, pid, name, concurrency=concurrency, requests=count, tokens=tokens)
+                rows.append(asyncio.run(row))
     memory_tokens = max(tokens, int(hold / token_delay) if token_delay > 0 else tokens)
     with stub_child(token_delay=token_delay) as (root, _):
         memory = asyncio.run(_measure_memory(root, streams, memory_tokens))
