@@ -28,7 +28,7 @@ from typing import Any
 
 from langchain_llmswitch.factory import get_chat_model
 
-__all__ = ["CLIENTS", "MODES", "measure_overhead", "stub_process"]
+__all__ = ["CLIENTS", "MODES", "measure_overhead", "stub_child", "stub_process"]
 
 CLIENTS = ("langchain-llmswitch", "openai-sdk", "litellm")
 MODES = ("invoke", "stream")
@@ -51,6 +51,24 @@ def stub_process(token_delay: float = 0.0, timeout: float = 30.0) -> Iterator[st
     Raises:
         RuntimeError: The stub did not start.
     """
+    with stub_child(token_delay, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def stub_child(token_delay: float = 0.0, timeout: float = 30.0) -> Iterator[tuple[str, int]]:
+    """`stub_process`, yielding the child's process id too (to read its CPU time).
+
+    Args:
+        token_delay: Seconds per generated token.
+        timeout: Seconds to wait for it to start.
+
+    Yields:
+        ``(root URL, process id)``.
+
+    Raises:
+        RuntimeError: The stub did not start.
+    """
     command = [sys.executable, "-m", "langchain_llmswitch.bench.stub", "--port", "0"]
     command += ["--token-delay", str(token_delay)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -59,7 +77,7 @@ def stub_process(token_delay: float = 0.0, timeout: float = 30.0) -> Iterator[st
         if not url.startswith("http://"):
             msg = f"the bench stub did not start (exit code {process.poll()})"
             raise RuntimeError(msg)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:

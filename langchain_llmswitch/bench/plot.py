@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_llmswitch.errors import MissingDependencyError
 
-__all__ = ["plot"]
+__all__ = ["plot", "plot_ceiling"]
 
 
 def _series(
@@ -97,6 +97,68 @@ def plot(result: dict[str, Any], path: str | Path) -> Path:
     machine = (result.get("meta") or {}).get("machine") or {}
     subtitle = f"{machine.get('cpus', '?')} CPUs, {machine.get('memory_gib', '?')} GiB, no GPU"
     figure.suptitle(f"llmswitch bench (package solid, raw httpx dashed) - {subtitle}", fontsize=10)
+    figure.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return out
+
+
+def plot_ceiling(ceiling: dict[str, Any], path: str | Path) -> Path:
+    """Draw ``llmswitch bench --ceiling``: requests/s and tokens/s against concurrency.
+
+    Args:
+        ceiling: The ``ceiling`` part of a bench result (`bench.ceiling.measure_ceiling`).
+        path: The PNG file to write.
+
+    Returns:
+        The path written.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+    """
+    try:
+        import matplotlib as mpl  # noqa: PLC0415
+
+        mpl.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError as error:
+        feature = "bench --ceiling-plot"
+        raise MissingDependencyError(feature, "langchain-llmswitch[bench]") from error
+    memory = {row["client"]: row["kib_per_stream"] for row in ceiling.get("memory") or []}
+    panels = [("requests/s", "requests_per_s"), ("streamed tokens/s", "tokens_per_s")]
+    figure, axes = plt.subplots(1, len(panels), figsize=(10.4, 4.2), squeeze=False)
+    clients = list(dict.fromkeys(row["client"] for row in ceiling["rows"]))
+    for axis, (title, key) in zip(axes[0], panels, strict=True):
+        for index, client in enumerate(clients):
+            rows = sorted(
+                (row for row in ceiling["rows"] if row["client"] == client and not row["errors"]),
+                key=lambda row: row["concurrency"],
+            )
+            label = client
+            if client in memory:
+                label += f" ({memory[client]:.0f} KiB/open stream)"
+            axis.plot(
+                [row["concurrency"] for row in rows],
+                [row[key] for row in rows],
+                marker="o",
+                color=f"C{index}",
+                label=label,
+            )
+        levels = sorted({int(row["concurrency"]) for row in ceiling["rows"]})
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(levels, [str(level) for level in levels])
+        axis.set_xlabel("streams in flight")
+        axis.set_title(title, fontsize=10)
+        axis.grid(visible=True, alpha=0.3)
+        axis.set_ylim(bottom=0)
+    axes[0][0].legend(fontsize=7, loc="best")
+    tokens = ceiling.get("tokens_per_answer")
+    figure.suptitle(
+        f"one client process against the instant stub ({tokens}-token streamed answers)",
+        fontsize=10,
+    )
     figure.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

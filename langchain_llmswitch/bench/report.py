@@ -17,7 +17,14 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["Progress", "chat_table", "embeddings_table", "format_report", "overhead_table"]
+__all__ = [
+    "Progress",
+    "ceiling_table",
+    "chat_table",
+    "embeddings_table",
+    "format_report",
+    "overhead_table",
+]
 
 
 class Progress:
@@ -174,6 +181,32 @@ def overhead_table(overhead: dict[str, Any]) -> str:
     return _table(header, body)
 
 
+def ceiling_table(ceiling: dict[str, Any]) -> str:
+    """The ceiling rows (`bench.ceiling`) as a text table, memory per open stream after.
+
+    Args:
+        ceiling: The ``ceiling`` part of a bench result.
+    """
+    header = ("client", "conc", "req/s", "tok/s", "cpu_us/req", "stub cpu", "errors")
+    body = [
+        (
+            row["client"],
+            str(row["concurrency"]),
+            _number(row.get("requests_per_s"), 1),
+            _number(row.get("tokens_per_s")),
+            _number(row.get("cpu_us_per_request")),
+            _number(row.get("stub_cpu_share"), 2),
+            str(row["errors"]),
+        )
+        for row in sorted(ceiling["rows"], key=lambda r: (r["concurrency"], r["client"]))
+    ]
+    memory = ", ".join(
+        f"{row['client']} {row['kib_per_stream']:.1f}" for row in ceiling.get("memory") or []
+    )
+    table = _table(header, body)
+    return f"{table}\n\nKiB of Python memory per open stream: {memory}" if memory else table
+
+
 def format_report(result: dict[str, Any]) -> str:
     """The whole result as text: tables, then notes.
 
@@ -193,6 +226,9 @@ def format_report(result: dict[str, Any]) -> str:
     if result.get("overhead"):
         parts += ["Client CPU per request against an instant local stub", ""]
         parts += [overhead_table(result["overhead"]), ""]
+    if result.get("ceiling"):
+        parts += ["One client process against the instant stub (streamed)", ""]
+        parts += [ceiling_table(result["ceiling"]), ""]
     for note in result.get("notes") or []:
         parts.append(f"note: {note}")
     return "\n".join(parts).rstrip() + "\n"

@@ -262,12 +262,13 @@ def _levels(value: str) -> tuple[int, ...]:
 def _bench(args: argparse.Namespace) -> int:
     # The bench package imports httpx (~60 ms): only this command pays for it.
     from langchain_llmswitch import bench  # noqa: PLC0415
+    from langchain_llmswitch.bench.ceiling import measure_ceiling  # noqa: PLC0415
     from langchain_llmswitch.bench.overhead import measure_overhead  # noqa: PLC0415
-    from langchain_llmswitch.bench.plot import plot  # noqa: PLC0415
+    from langchain_llmswitch.bench.plot import plot, plot_ceiling  # noqa: PLC0415
 
     targets = [bench.Target.from_provider(name) for name in args.providers.split(",") if name]
     targets += [bench.parse_target(spec) for spec in args.target]
-    if not targets and not args.overhead:
+    if not targets and not (args.overhead or args.ceiling):
         targets = [bench.Target.from_provider(load_settings().provider or DEFAULT_PROVIDER)]
     config = bench.BenchConfig(
         concurrency=args.concurrency,
@@ -298,12 +299,20 @@ def _bench(args: argparse.Namespace) -> int:
             bench.merge_results(result, json.load(file))
     if args.overhead:
         result["overhead"] = measure_overhead(requests=args.overhead_requests)
+    if args.ceiling:
+        result["ceiling"] = measure_ceiling(
+            levels=tuple(args.ceiling_levels),
+            requests=args.ceiling_requests,
+            streams=args.ceiling_streams,
+        )
     if args.json and not to_stdout:
         with open(args.json, "w", encoding="utf-8") as file:  # noqa: PTH123
             json.dump(result, file, indent=2)
             file.write("\n")
     if args.plot:
         plot(result, args.plot)
+    if args.ceiling_plot and result.get("ceiling"):
+        plot_ceiling(result["ceiling"], args.ceiling_plot)
     if to_stdout:
         print(json.dumps(result, indent=2))
     else:
@@ -371,6 +380,26 @@ def _add_bench_parser(commands: Any) -> None:
     bench.add_argument(
         "--overhead-requests", type=int, default=200, help="requests per client and round"
     )
+    bench.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure the requests/s and streamed tokens/s one client process sustains "
+        "against the instant stub: the package vs the openai SDK vs bare httpx, and the "
+        "memory per open stream",
+    )
+    bench.add_argument(
+        "--ceiling-levels",
+        type=_levels,
+        default=(1, 4, 16, 64, 256),
+        help="streams in flight of --ceiling (default 1,4,16,64,256)",
+    )
+    bench.add_argument(
+        "--ceiling-requests", type=int, default=512, help="streams per client and level (512)"
+    )
+    bench.add_argument(
+        "--ceiling-streams", type=int, default=256, help="streams held open for the memory figure"
+    )
+    bench.add_argument("--ceiling-plot", metavar="PNG", help="plot of --ceiling")
     bench.add_argument(
         "--json",
         nargs="?",

@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
+import httpx
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
@@ -29,7 +30,7 @@ from pydantic import Field, SecretStr, ValidationError
 
 from langchain_llmswitch import profiles, server_info, structured, toolcalls
 from langchain_llmswitch.errors import ModelNotFoundError
-from langchain_llmswitch.providers import PROVIDERS, per_call
+from langchain_llmswitch.providers import PROVIDERS, openai_wire, per_call
 from langchain_llmswitch.providers.base import Capability
 from langchain_llmswitch.reliability import server_errors
 from langchain_llmswitch.reliability.guards import (
@@ -54,10 +55,13 @@ try:  # ChatOpenAI's own error mapping, used by the same-thread completion below
         _handle_openai_api_error,
         _handle_openai_bad_request,
     )
+    from openai.resources.chat.completions import AsyncCompletions, Completions
 
     _SAME_THREAD = True
+    _RESOURCES: tuple[type, ...] = (Completions, AsyncCompletions)
 except ImportError:  # pragma: no cover - another langchain-openai: its _agenerate as it is
     _SAME_THREAD = False
+    _RESOURCES = ()
 
 
 def _finished(chunk: ChatGenerationChunk) -> bool:
@@ -221,7 +225,13 @@ class SwitchChatOpenAI(ChatOpenAI):
     ) -> ChatResult:
         forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
-            result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            payload = self._get_request_payload(messages, stop=stop, **kwargs)
+            completed = self._complete(payload) if self.client is not None else None
+            if completed is None:
+                completed = super()._generate(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                )
+        result = completed
         toolcalls.finish(result, forced, kwargs.get("tools"))
         return tag_result(result, self.llmswitch_provider)
 
@@ -246,20 +256,86 @@ class SwitchChatOpenAI(ChatOpenAI):
         toolcalls.finish(result, forced, kwargs.get("tools"))
         return tag_result(result, self.llmswitch_provider)
 
+    def _wire(self, payload: dict[str, Any], client: Any) -> tuple[dict[str, Any], Any] | None:
+        """The body and SDK options to send ``payload`` with `openai_wire`, or None.
+
+        None leaves the request to ChatOpenAI: structured output (``response_format``), the
+        Responses API, response headers or the LangSmith gateway in the metadata, a client
+        that is not the SDK's Chat Completions resource, or a keyword ``create`` rejects.
+        """
+        if not _SAME_THREAD or not isinstance(client, _RESOURCES):
+            return None
+        if self.include_response_headers or self._uses_gateway:
+            return None
+        if self._use_responses_api(payload):
+            return None
+        return openai_wire.body_and_options(payload)
+
+    def _wire_result(self, response: httpx.Response) -> ChatResult:
+        """ChatOpenAI's result from the HTTP response of a plain completion.
+
+        As the SDK parses it: JSON unless the content type says otherwise (then the JSON
+        if it is JSON, else the text, which `_create_chat_result` refuses), then
+        ChatOpenAI's conversion of the dict its ``model_dump()`` gives (`completion_dict`);
+        the first message's ``refusal`` goes where ChatOpenAI puts the SDK object's.
+        """
+        content_type = response.headers.get("content-type", "*").split(";")[0]
+        data: Any
+        if content_type.endswith("json"):
+            data = response.json()
+        else:
+            try:
+                data = response.json()
+            except ValueError:
+                data = response.text
+        data = openai_wire.completion_dict(data)
+        generation_info: dict[str, Any] = {}
+        _add_gateway_metadata(generation_info, response)
+        result = self._create_chat_result(data, generation_info)
+        message = data["choices"][0].get("message") if isinstance(data, dict) else None
+        if result.generations and isinstance(message, dict):
+            result.generations[0].message.additional_kwargs["refusal"] = message.get("refusal")
+        return result
+
+    def _complete(self, payload: dict[str, Any]) -> ChatResult | None:
+        """A plain completion through `openai_wire`; None when it must go through ChatOpenAI."""
+        wire = self._wire(payload, self.client)
+        if wire is None:
+            return None
+        body, options = wire
+        try:
+            response = self.client._post(
+                "/chat/completions", body=body, options=options, cast_to=httpx.Response
+            )
+        except openai.BadRequestError as error:
+            _handle_openai_bad_request(error)
+            raise
+        except openai.APIError as error:
+            _handle_openai_api_error(error)
+            raise
+        return self._wire_result(response)
+
     async def _acomplete(self, payload: dict[str, Any]) -> ChatResult:
         """ChatOpenAI's ``_agenerate`` for a plain completion, without its thread hop.
 
         ChatOpenAI builds the result of every awaited call in a worker thread
         (``run_in_executor``); for a chat answer that hop is most of what the client costs
-        beyond the openai SDK (measured against the bench's instant stub: 1.64-1.81x the SDK's
-        CPU per request with it, 1.41x without). The request, the errors it raises and the
-        result are ChatOpenAI's own; structured output and the Responses API still go
-        through ChatOpenAI.
+        beyond the openai SDK (docs/benchmark.md has the measurements). The request goes
+        through the SDK; the answer is parsed once (`openai_wire`), unless the payload needs
+        the SDK's objects (`_wire`). The errors it raises and the result are ChatOpenAI's;
+        structured output and the Responses API still go through ChatOpenAI.
 
         Args:
             payload: ChatOpenAI's request payload.
         """
+        wire = self._wire(payload, self.async_client)
         try:
+            if wire is not None:
+                body, options = wire
+                http_response = await self.async_client._post(
+                    "/chat/completions", body=body, options=options, cast_to=httpx.Response
+                )
+                return self._wire_result(http_response)
             raw_response = await self.async_client.with_raw_response.create(**payload)
             response = raw_response.parse()
         except openai.BadRequestError as error:
@@ -274,6 +350,103 @@ class SwitchChatOpenAI(ChatOpenAI):
         _add_gateway_metadata(generation_info, raw_response)
         return self._create_chat_result(response, generation_info)
 
+    def _stream_payload(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The payload of a streamed request, built as ChatOpenAI's ``_stream`` builds it."""
+        kwargs = {**kwargs, "stream": True}
+        stream_usage = self._should_stream_usage(kwargs.pop("stream_usage", None), **kwargs)
+        if stream_usage:
+            kwargs["stream_options"] = {"include_usage": stream_usage}
+        return self._get_request_payload(messages, stop=stop, **kwargs)
+
+    def _chunk(
+        self, data: dict[str, Any], default: type[BaseMessageChunk]
+    ) -> ChatGenerationChunk | None:
+        """ChatOpenAI's chunk of one streamed event (None for an event without one)."""
+        return self._convert_chunk_to_generation_chunk(data, default, {})
+
+    def _wire_chunks(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+    ) -> Iterator[ChatGenerationChunk]:
+        """ChatOpenAI's ``_stream``, its answer parsed once (`openai_wire`) when it can be."""
+        payload = self._stream_payload(messages, stop, kwargs)
+        wire = self._wire(payload, self.client)
+        if wire is None:
+            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+            return
+        body, options = wire
+        default: type[BaseMessageChunk] = AIMessageChunk
+        try:
+            response = self.client._post(
+                "/chat/completions",
+                body=body,
+                options=options,
+                cast_to=httpx.Response,
+                stream=True,
+            )
+            for data in openai_wire.events(response):
+                chunk = self._chunk(data, default)
+                if chunk is None:
+                    continue
+                default = chunk.message.__class__
+                if run_manager:
+                    logprobs = (chunk.generation_info or {}).get("logprobs")
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk, logprobs=logprobs)
+                yield chunk
+        except openai.BadRequestError as error:
+            _handle_openai_bad_request(error)
+            raise
+        except openai.APIError as error:
+            _handle_openai_api_error(error)
+            raise
+
+    async def _awire_chunks(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """ChatOpenAI's ``_astream``, its answer parsed once (`openai_wire`) when it can be."""
+        payload = self._stream_payload(messages, stop, kwargs)
+        wire = self._wire(payload, self.async_client)
+        if wire is None:
+            async for original in super()._astream(
+                messages, stop=stop, run_manager=run_manager, **kwargs
+            ):
+                yield original
+            return
+        body, options = wire
+        default: type[BaseMessageChunk] = AIMessageChunk
+        try:
+            response = await self.async_client._post(
+                "/chat/completions",
+                body=body,
+                options=options,
+                cast_to=httpx.Response,
+                stream=True,
+            )
+            async for data in openai_wire.aevents(response):
+                chunk = self._chunk(data, default)
+                if chunk is None:
+                    continue
+                default = chunk.message.__class__
+                if run_manager:
+                    logprobs = (chunk.generation_info or {}).get("logprobs")
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk, logprobs=logprobs)
+                yield chunk
+        except openai.BadRequestError as error:
+            _handle_openai_bad_request(error)
+            raise
+        except openai.APIError as error:
+            _handle_openai_api_error(error)
+            raise
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -284,7 +457,7 @@ class SwitchChatOpenAI(ChatOpenAI):
         forced = toolcalls.pop_forced(kwargs)
         tagged = tag_stream(
             guard_stream(
-                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs),
+                self._wire_chunks(messages, stop, run_manager, kwargs),
                 complete=_finished,
                 provider=self.llmswitch_provider,
                 url=str(self.openai_api_base),
@@ -303,7 +476,7 @@ class SwitchChatOpenAI(ChatOpenAI):
     ) -> AsyncIterator[ChatGenerationChunk]:
         forced = toolcalls.pop_forced(kwargs)
         guarded = aguard_stream(
-            super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs),
+            self._awire_chunks(messages, stop, run_manager, kwargs),
             complete=_finished,
             provider=self.llmswitch_provider,
             url=str(self.openai_api_base),
@@ -329,8 +502,8 @@ class SwitchChatOpenAI(ChatOpenAI):
         kwargs.update(fields)
         if extras:
             kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extras}
-        if isinstance(kwargs.get("extra_body"), dict) and self.extra_body:
-            kwargs["extra_body"] = {**self.extra_body, **kwargs["extra_body"]}
+        if isinstance(kwargs.get("extra_body"), dict):  # a copy: translate_legacy edits it
+            kwargs["extra_body"] = {**(self.extra_body or {}), **kwargs["extra_body"]}
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
         return structured.translate_legacy(self.llmswitch_provider, payload)
 

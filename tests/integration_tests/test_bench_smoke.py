@@ -17,7 +17,9 @@ import pytest
 
 from langchain_llmswitch import get_embeddings
 from langchain_llmswitch.bench import BenchConfig, parse_target, run_bench
+from langchain_llmswitch.bench.ceiling import CEILING_CLIENTS
 from langchain_llmswitch.bench.overhead import measure_overhead, stub_process
+from langchain_llmswitch.bench.report import format_report
 from langchain_llmswitch.bench.stub import text_vector
 from langchain_llmswitch.cli import main
 
@@ -132,6 +134,28 @@ def test_overhead_rows() -> None:
         assert rows[("langchain-llmswitch", mode)]["cpu_us_per_request"] > 0
     if importlib.util.find_spec("litellm") is None:
         assert rows[("litellm", "stream")]["note"] == "not installed"
+
+
+def test_ceiling_counts_every_token_of_every_client(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    png = tmp_path / "ceiling.png"
+    argv = ["bench", "--ceiling", "--ceiling-levels", "1,3", "--ceiling-requests", "6"]
+    argv += ["--ceiling-streams", "4", "--ceiling-plot", str(png), "--json", "-"]
+    assert main(argv) == 0
+    ceiling = json.loads(capsys.readouterr().out)["ceiling"]
+    rows = {(row["client"], row["concurrency"]): row for row in ceiling["rows"]}
+    assert set(rows) == {(client, level) for client in CEILING_CLIENTS for level in (1, 3)}
+    for (_, level), row in rows.items():
+        assert row["errors"] == 0
+        assert row["requests"] == 6  # at least twice the level
+        # 16 text chunks per answer: tokens/s is 16x requests/s when every token is counted
+        assert row["tokens_per_s"] == pytest.approx(16 * row["requests_per_s"], rel=0.02)
+        assert level in (1, 3)
+    assert [row["client"] for row in ceiling["memory"]] == list(CEILING_CLIENTS)
+    assert all(row["kib_per_stream"] > 0 for row in ceiling["memory"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "KiB of Python memory per open stream" in format_report({"ceiling": ceiling})
 
 
 def test_embeddings_from_the_factory_keep_order_over_http(stub: str) -> None:

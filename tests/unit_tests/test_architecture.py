@@ -22,6 +22,7 @@ ROOT = "langchain_llmswitch"
 LAZY_ALLOWED = {
     # (importing module, imported module): why it waits
     ("cli", "bench"): "httpx, only for `llmswitch bench`",
+    ("cli", "bench.ceiling"): "httpx (the bench package)",
     ("cli", "bench.overhead"): "httpx (the bench package)",
     ("cli", "bench.plot"): "httpx (the bench package)",
     ("factory", "reliability.fallback"): "langchain-core's model classes",
