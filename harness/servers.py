@@ -222,6 +222,10 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
         "--jinja",
         "--chat-template-file",
         str(TEMPLATES_DIR / "smollm2-tools.jinja"),
+        "--reasoning-format",
+        "deepseek",
+        "--reasoning",
+        "off",
     ]
     return LaunchPlan(argv)
 
