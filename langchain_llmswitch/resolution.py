@@ -352,6 +352,9 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
             batching[name] = getattr(settings, name)
             if batching[name] is not None:
                 resolver.origins[name] = settings.origin(name)
+    reasoning = None if capability == "embeddings" else settings.reasoning
+    if reasoning is not None:
+        resolver.origins["reasoning"] = settings.origin("reasoning")
     return Endpoint(
         capability=capability,
         provider=spec.name,
@@ -361,6 +364,7 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
         timeout=resolver.number("timeout", DEFAULT_TIMEOUT),
         max_retries=int(resolver.number("max_retries", DEFAULT_MAX_RETRIES)),
         sampling=sampling,
+        reasoning=reasoning,
         **batching,
         origins=tuple(sorted(resolver.origins.items())),
     )
