@@ -142,6 +142,16 @@ _VLLM_TOOL_FLAGS: Final = (
 )
 
 
+#: Reasoning: the <think> the template opens when a request turns thinking on, split by a
+#: text parser (vLLM's own look <think> up as a token, which SmolLM2 has not).
+_VLLM_REASONING_FLAGS: Final = (
+    "--reasoning-parser-plugin",
+    str(paths.PACKAGE_DIR / "vllm_plugins" / "think_parser.py"),
+    "--reasoning-parser",
+    "harness_think",
+)
+
+
 def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
     structured = json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})
     argv = _vllm_argv(
@@ -153,6 +163,7 @@ def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
         "--structured-outputs-config",
         structured,
         *_VLLM_TOOL_FLAGS,
+        *_VLLM_REASONING_FLAGS,
     )
     return LaunchPlan(argv, _vllm_env())
 
