@@ -35,6 +35,7 @@ from langchain_llmswitch.structured import constrained
 
 from .conftest import Backend
 from .portability import BACKENDS, FEATURES
+from .test_reasoning_live import reasoning_settings
 from .test_tools_live import Weather, _tool_first, get_weather
 from .test_vision_live import RED
 
@@ -239,17 +240,23 @@ def test_agent_with_a_response_format(
 
 @pytest.mark.parametrize("name", cells("reasoning"))
 def test_reasoning(
-    settings_of: Callable[..., dict[str, Any]], name: str, record_property: Any
+    settings_of: Callable[..., dict[str, Any]],
+    backend_factory: Callable[[str], Backend],
+    name: str,
+    record_property: Any,
 ) -> None:
     if name == "ollama":
         with pytest.raises(CapabilityError, match="think"):
             _chat(settings_of, name, reasoning=True).invoke(PROMPT)
         record_property("cell", "refused: `CapabilityError` (Ollama 0.5.4 has no `think`: 0.9+)")
         return
-    on = _chat(settings_of, name, reasoning=True)
+    settings = {**settings_of(name), **SAMPLING}
+    if name in {"vllm", "llamacpp"}:
+        settings.update(reasoning_settings(backend_factory(name)))  # llamacpp-think
+    on = get_chat_model(**settings, reasoning=True)
     invoked = on.invoke(PROMPT)
     streamed = reduce(operator.add, on.stream(PROMPT))
-    off = _chat(settings_of, name, reasoning=False).invoke(PROMPT)
+    off = get_chat_model(**settings, reasoning=False).invoke(PROMPT)
     assert "reasoning_content" not in off.additional_kwargs
     for message in (invoked, streamed):
         assert "<think>" not in str(message.content)

@@ -2,8 +2,9 @@
 
 The harness's SmolLM2 template opens a ``<think>`` when a request sets the chat-template kwarg
 ``enable_thinking`` (as Qwen3's does), and each server splits what follows with its own
-reasoning parser: llama-server ``--reasoning-format deepseek``, vLLM a text parser of the
-harness (``harness/vllm_plugins/think_parser.py``). SmolLM2 never writes ``</think>``, so with
+reasoning parser: llama-server ``--reasoning-format deepseek`` (the harness's
+``llamacpp-think``, whose template also renders reasoning), vLLM a text parser of the harness
+(``harness/vllm_plugins/think_parser.py``). SmolLM2 never writes ``</think>``, so with
 thinking on the whole answer is reasoning and ``content`` is empty: what is asserted is the
 wiring (the setting reaches the template; the reasoning is kept in
 ``additional_kwargs["reasoning_content"]`` and ``content_blocks``, invoke and stream, never in
@@ -33,10 +34,22 @@ QUESTION = "What is 2+2?"
 MAX_TOKENS = 24
 
 
+def reasoning_settings(backend: Backend) -> dict[str, Any]:
+    """The chat keywords of a backend, on llama.cpp its server that reasons (llamacpp-think)."""
+    settings = backend.chat_settings()
+    if backend.name == "llamacpp":
+        import harness  # noqa: PLC0415 - only live runs need the harness
+
+        settings["base_url"] = harness.ensure_started(["llamacpp-think"])[
+            "llamacpp-think"
+        ].openai_url
+    return settings
+
+
 def _chat(backend: Backend, **settings: Any) -> Any:
     server_info.forget()
     given = {"temperature": 0, "seed": 1, "max_tokens": MAX_TOKENS, **settings}
-    return get_chat_model(**backend.chat_settings(), **given)
+    return get_chat_model(**reasoning_settings(backend), **given)
 
 
 @pytest.fixture(params=["vllm", "llamacpp"])
