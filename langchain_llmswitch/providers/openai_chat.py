@@ -65,9 +65,13 @@ except ImportError:  # pragma: no cover - another langchain-openai: its _agenera
 
 
 def _messages(response: Any) -> list[dict[str, Any]]:
-    """The server's messages of a completion (with the fields ChatOpenAI drops)."""
-    data = response if isinstance(response, dict) else response.model_dump()
-    return [choice.get("message") or {} for choice in data.get("choices") or []]
+    """The reasoning fields of a completion's messages, which ChatOpenAI drops (no dump)."""
+    if isinstance(response, dict):
+        return [choice.get("message") or {} for choice in response.get("choices") or []]
+    return [
+        {name: getattr(choice.message, name, None) for name in reasoning.SERVER_FIELDS}
+        for choice in response.choices or []
+    ]
 
 
 def _finished(chunk: ChatGenerationChunk) -> bool:
