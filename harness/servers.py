@@ -14,6 +14,7 @@ from harness import build, ollama, paths, router, versions
 SERVER_NAMES: Final = (
     "llamacpp-chat",
     "llamacpp-chat-1slot",
+    "llamacpp-think",
     "llamacpp-embed",
     "ollama",
     "vllm-embed",
@@ -142,6 +143,16 @@ _VLLM_TOOL_FLAGS: Final = (
 )
 
 
+#: Reasoning: the <think> the template opens when a request turns thinking on, split by a
+#: text parser (vLLM's own look <think> up as a token, which SmolLM2 has not).
+_VLLM_REASONING_FLAGS: Final = (
+    "--reasoning-parser-plugin",
+    str(paths.PACKAGE_DIR / "vllm_plugins" / "think_parser.py"),
+    "--reasoning-parser",
+    "harness_think",
+)
+
+
 def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
     structured = json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})
     argv = _vllm_argv(
@@ -153,6 +164,7 @@ def _plan_vllm_chat(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
         "--structured-outputs-config",
         structured,
         *_VLLM_TOOL_FLAGS,
+        *_VLLM_REASONING_FLAGS,
     )
     return LaunchPlan(argv, _vllm_env())
 
@@ -189,7 +201,13 @@ def _plan_vllm_vision(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
 # --------------------------------------------------------------------------- llama.cpp
 
 
-def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int = 4) -> LaunchPlan:
+def _plan_llamacpp_chat(
+    port: int,
+    _deps: Mapping[str, ServerInfo],
+    slots: int = 4,
+    template: str = "smollm2-tools.jinja",
+    extra: tuple[str, ...] = (),
+) -> LaunchPlan:
     """llama-server for chat, without its prompt cache, so a greedy answer is reproducible.
 
     With the cache (llama-server's default) a request reuses the KV values of an earlier
@@ -221,7 +239,8 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
         "--no-cache-prompt",
         "--jinja",
         "--chat-template-file",
-        str(TEMPLATES_DIR / "smollm2-tools.jinja"),
+        str(TEMPLATES_DIR / template),
+        *extra,
     ]
     return LaunchPlan(argv)
 
@@ -229,6 +248,20 @@ def _plan_llamacpp_chat(port: int, _deps: Mapping[str, ServerInfo], slots: int =
 def _plan_llamacpp_chat_1slot(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
     """The same server with one slot: requests queue instead of batching (benchmarks)."""
     return _plan_llamacpp_chat(port, deps, slots=1)
+
+
+def _plan_llamacpp_think(port: int, deps: Mapping[str, ServerInfo]) -> LaunchPlan:
+    """The chat server that reasons when a request turns thinking on (``enable_thinking``).
+
+    Its template renders reasoning, so llama-server splits the ``<think>`` out
+    (``--reasoning-format deepseek``), off unless a request asks (``--reasoning off``). Not
+    the shared llamacpp-chat: with a template that reasons, llama-server lets a JSON-schema
+    grammar start with reasoning even when thinking is off (measured: a forced tool call's
+    JSON came after reasoning, and in 40 tokens not at all). One slot: only the reasoning tests
+    use it.
+    """
+    flags = ("--reasoning-format", "deepseek", "--reasoning", "off")
+    return _plan_llamacpp_chat(port, deps, slots=1, template="smollm2-think.jinja", extra=flags)
 
 
 def _plan_llamacpp_embed(port: int, _deps: Mapping[str, ServerInfo]) -> LaunchPlan:
@@ -317,6 +350,16 @@ SPECS: Final[dict[str, ServerSpec]] = {
             model="smollm2",
             openai_suffix="/v1",
             plan=_plan_llamacpp_chat_1slot,
+        ),
+        ServerSpec(
+            name="llamacpp-think",
+            steps=("llamacpp-venv", "smollm2-gguf"),
+            deps=(),
+            ready_path="/health",
+            ready_timeout=60.0,
+            model="smollm2",
+            openai_suffix="/v1",
+            plan=_plan_llamacpp_think,
         ),
         ServerSpec(
             name="llamacpp-embed",

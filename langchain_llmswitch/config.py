@@ -297,6 +297,14 @@ class LLMSwitchSettings(BaseSettings):
         description="Stop sequences (environment: a JSON list or comma-separated).",
         json_schema_extra=_env("LLM_STOP"),
     )
+    reasoning: bool | None = Field(
+        None,
+        description=(
+            "Thinking of a reasoning model: on, off, or unset (the model's default). vLLM and "
+            "llama.cpp: chat_template_kwargs.enable_thinking; Ollama: think (Ollama 0.9+)."
+        ),
+        json_schema_extra=_env("LLM_REASONING"),
+    )
     num_ctx: int | None = Field(
         None,
         ge=1,

@@ -394,6 +394,9 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
                 resolver.origins[name] = settings.origin(name)
     api_key = resolver.api_key(spec, base_url)
     resolver.credentials_checked(base_url, api_key)
+    reasoning = None if capability == "embeddings" else settings.reasoning
+    if reasoning is not None:
+        resolver.origins["reasoning"] = settings.origin("reasoning")
     return Endpoint(
         capability=capability,
         provider=spec.name,
@@ -403,6 +406,7 @@ def resolve(settings: LLMSwitchSettings, capability: Capability) -> Endpoint:
         timeout=resolver.number("timeout", DEFAULT_TIMEOUT),
         max_retries=int(resolver.number("max_retries", DEFAULT_MAX_RETRIES)),
         sampling=sampling,
+        reasoning=reasoning,
         **batching,
         origins=tuple(sorted(resolver.origins.items())),
     )

@@ -36,12 +36,14 @@ __all__ = [
     "Placement",
     "Protocol",
     "ProviderSpec",
+    "ReasoningSpelling",
     "Sampling",
     "ToolChoiceMode",
     "ToolSupport",
     "ToolsProbe",
     "VisionProbe",
     "import_provider_package",
+    "reasoning_kwargs",
 ]
 
 Capability = Literal["chat", "embeddings", "vision"]
@@ -60,6 +62,11 @@ VisionProbe = Literal["ollama_show", "vllm_tokenize", "models_list"]
 """How `check_vision` asks a server whether a model reads images: Ollama's ``/api/show``
 capabilities, a vLLM ``/tokenize`` request holding a 1x1 image, or
 ``architecture.input_modalities`` in ``GET /models`` (llama.cpp; others do not say)."""
+
+ReasoningSpelling = Literal["chat_template_kwargs", "ollama_think"]
+"""How thinking is turned on or off: ``chat_template_kwargs.enable_thinking`` in the request
+body (vLLM and llama-server hand it to the chat template, as Qwen3's reads it), or Ollama's
+``think`` (ChatOllama's ``reasoning``; Ollama 0.9 and later)."""
 
 ToolChoiceMode = Literal["auto", "any", "named"]
 """A kind of ``tool_choice``: the model decides, some tool is forced, one named tool is forced."""
@@ -151,6 +158,8 @@ class Endpoint:
         sampling: Sampling parameters (empty for embeddings).
         embeddings_batch_size: Texts per embeddings request (None: the provider's default).
         embeddings_concurrency: Embeddings requests in flight (None: the provider's default).
+        reasoning: Thinking on or off (None: the model's default), sent as `ProviderSpec`'s
+            ``reasoning`` spelling says.
         origins: For each resolved name, where its value came from.
     """
 
@@ -164,6 +173,7 @@ class Endpoint:
     sampling: Sampling = field(default_factory=Sampling)
     embeddings_batch_size: int | None = None
     embeddings_concurrency: int | None = None
+    reasoning: bool | None = None
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
 
     def __repr__(self) -> str:
@@ -264,6 +274,7 @@ class ProviderSpec:
         client_errors: What the provider's own client raises and which kind of failure
             each class means (httpx's and the built-ins are common to all); the package's
             server errors are built from it (`langchain_llmswitch.reliability.server_errors`).
+        reasoning: How thinking is turned on or off (`langchain_llmswitch.reasoning`).
     """
 
     name: str
@@ -312,6 +323,7 @@ class ProviderSpec:
     server_tool_choices: tuple[ToolChoiceMode, ...] = ("auto",)
     context_probe: ContextProbe = "models_list"
     client_errors: ClientErrors = ()
+    reasoning: ReasoningSpelling = "chat_template_kwargs"
 
     def hint(self, capability: Capability) -> str:
         """Return `model_hint` with the capability's example model.
@@ -389,6 +401,26 @@ class ProviderSpec:
         )
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+
+def reasoning_kwargs(spelling: ReasoningSpelling, on: bool | None) -> dict[str, Any]:
+    """Return the chat class's constructor keywords that turn thinking on or off.
+
+    Args:
+        spelling: The provider table's ``reasoning``.
+        on: The setting (None: nothing sent, the model's default).
+
+    Example:
+        >>> reasoning_kwargs("chat_template_kwargs", False)
+        {'extra_body': {'chat_template_kwargs': {'enable_thinking': False}}}
+        >>> reasoning_kwargs("ollama_think", True)
+        {'reasoning': True}
+    """
+    if on is None:
+        return {}
+    if spelling == "ollama_think":
+        return {"reasoning": on}
+    return {"extra_body": {"chat_template_kwargs": {"enable_thinking": on}}}
 
 
 def merged_kwargs(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

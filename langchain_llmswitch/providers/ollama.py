@@ -7,6 +7,8 @@ What this module handles for the user:
 - ``timeout`` and ``max_retries`` take effect (ChatOllama ignores both: langchain#38045):
   the timeout through the httpx client, retries through a shared retrying transport;
 - redirects are not followed (the prompt goes only to the configured server);
+- ``reasoning`` on or off goes as ChatOllama's ``reasoning`` (Ollama's ``think``), refused
+  on an Ollama older than 0.9, which would ignore it;
 - one Ollama serves chat, embeddings and vision, so every capability inherits the URL;
 - a URL given with ``/v1`` or ``/api`` is cut back to the server root the native client needs.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_llmswitch.providers.base import Endpoint, Placement, ProviderSpec
+from langchain_llmswitch.providers.base import Endpoint, Placement, ProviderSpec, reasoning_kwargs
 
 __all__ = ["SPEC"]
 
@@ -88,6 +90,7 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "llmswitch_capability": endpoint.capability,
         **sampling_kwargs(endpoint),
         **_client_kwargs(endpoint),
+        **reasoning_kwargs("ollama_think", endpoint.reasoning),
     }
 
 
@@ -143,6 +146,7 @@ SPEC = ProviderSpec(
     keyword_translations={"default_headers": _headers},
     tools_probe="ollama_template",
     context_probe="ollama_show",
+    reasoning="ollama_think",
     client_errors=(
         ("ollama:ResponseError", "status"),  # its status_code: HTTP, or -1 inside a stream
         ("pydantic:ValidationError", "malformed"),  # an answer the client cannot read

@@ -1,6 +1,9 @@
 """ChatOllama as this package configures it.
 
 Adds to ChatOllama, without changing its interface:
+- a ``<think>`` in the answer (a thinking model on an Ollama without ``think``) is moved to
+  ``additional_kwargs["reasoning_content"]``, where ChatOllama keeps Ollama's ``thinking``;
+  ``reasoning`` on an Ollama older than 0.9 is a `CapabilityError` (it would be ignored);
 - legacy ``guided_json`` (top level or in ``extra_body``) becomes Ollama's ``format``;
 - ``with_structured_output`` sends a JSON schema as ``format``, re-checks the result, and
   raises `StructuredOutputError` with the raw text on a mismatch;
@@ -23,7 +26,7 @@ from langchain_core.runnables import Runnable
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
-from langchain_llmswitch import profiles, server_info, structured, toolcalls
+from langchain_llmswitch import profiles, reasoning, server_info, structured, toolcalls
 from langchain_llmswitch.errors import (
     CapabilityError,
     ModelNotFoundError,
@@ -165,6 +168,7 @@ class SwitchChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> dict[str, Any]:
         structured.translate_legacy(self.llmswitch_provider, kwargs)
+        reasoning.check_ollama_think(self._url, kwargs.get("reasoning", self.reasoning))
         spec = PROVIDERS[self.llmswitch_provider]
         messages = checked_messages(messages, inline_urls=spec.protocol == "ollama")
         fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "options")
@@ -202,7 +206,7 @@ class SwitchChatOllama(ChatOllama):
                 url=server_errors.masked(self._url),
                 check="Check the server's log (killed, restarted, or a proxy that cuts answers)",
             )
-        return tag_result(result, self.llmswitch_provider)
+        return tag_result(reasoning.keep_result(result), self.llmswitch_provider)
 
     def _generate(
         self,
@@ -250,7 +254,8 @@ class SwitchChatOllama(ChatOllama):
             ),
             self.llmswitch_provider,
         )
-        yield from toolcalls.finish_stream(tagged, forced, kwargs.get("tools"))
+        split = reasoning.split_stream(tagged, _done)
+        yield from toolcalls.finish_stream(split, forced, kwargs.get("tools"))
 
     async def _astream(
         self,
@@ -268,7 +273,8 @@ class SwitchChatOllama(ChatOllama):
             translate=self._translated,
         )
         tagged = atag_stream(guarded, self.llmswitch_provider)
-        async for chunk in toolcalls.afinish_stream(tagged, forced, kwargs.get("tools")):
+        split = reasoning.split_astream(tagged, _done)
+        async for chunk in toolcalls.afinish_stream(split, forced, kwargs.get("tools")):
             yield chunk
 
     def with_structured_output(

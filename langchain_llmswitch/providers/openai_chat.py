@@ -4,6 +4,9 @@ Adds to ChatOpenAI, without changing its interface:
 - parameters given per call take the factories' names and go where the provider table
   says (`per_call`); ``extra_body`` given per call is merged with the model's own
   (``top_k``, penalties) instead of replacing it;
+- reasoning (the server's ``reasoning_content`` / ``reasoning``, which ChatOpenAI drops, or
+  a ``<think>`` in the text) is kept in ``additional_kwargs["reasoning_content"]``, never
+  in ``content`` (`langchain_llmswitch.reasoning`); ``reasoning=`` per call turns it on/off;
 - legacy ``guided_*`` fields are rewritten for the server in use (vLLM ignores them);
 - ``with_structured_output`` uses a JSON schema the server enforces, re-checks the result,
   and raises `StructuredOutputError` with the raw text on a mismatch; on llama-server the
@@ -28,7 +31,7 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import Field, SecretStr, ValidationError
 
-from langchain_llmswitch import profiles, server_info, structured, toolcalls
+from langchain_llmswitch import profiles, reasoning, server_info, structured, toolcalls
 from langchain_llmswitch.errors import ModelNotFoundError
 from langchain_llmswitch.providers import PROVIDERS, openai_wire, per_call
 from langchain_llmswitch.providers.base import Capability
@@ -48,6 +51,7 @@ from langchain_llmswitch.vision.images import capability_error_from, checked_mes
 __all__ = ["SwitchChatOpenAI"]
 
 logger = logging.getLogger(__name__)
+reasoning.register_content_blocks()  # content_blocks shows the reasoning kept below
 
 try:  # ChatOpenAI's own error mapping, used by the same-thread completion below
     from langchain_openai.chat_models.base import (
@@ -62,6 +66,16 @@ try:  # ChatOpenAI's own error mapping, used by the same-thread completion below
 except ImportError:  # pragma: no cover - another langchain-openai: its _agenerate as it is
     _SAME_THREAD = False
     _RESOURCES = ()
+
+
+def _messages(response: Any) -> list[dict[str, Any]]:
+    """The reasoning fields of a completion's messages, which ChatOpenAI drops (no dump)."""
+    if isinstance(response, dict):
+        return [choice.get("message") or {} for choice in response.get("choices") or []]
+    return [
+        {name: getattr(choice.message, name, None) for name in reasoning.SERVER_FIELDS}
+        for choice in response.choices or []
+    ]
 
 
 def _finished(chunk: ChatGenerationChunk) -> bool:
@@ -212,9 +226,24 @@ class SwitchChatOpenAI(ChatOpenAI):
             what = f"the answer is not a chat completion ({shown})"
             raise server_errors.malformed(what, self.llmswitch_provider, str(self.openai_api_base))
         try:
-            return super()._create_chat_result(response, generation_info)
+            result = super()._create_chat_result(response, generation_info)
         except ValidationError as error:  # a tool call's arguments that are no JSON object
             raise toolcalls.malformed(response) or error from error
+        return reasoning.keep_result(result, _messages(response))
+
+    def _convert_chunk_to_generation_chunk(
+        self,
+        chunk: dict[str, Any],
+        default_chunk_class: type,
+        base_generation_info: dict[str, Any] | None,
+    ) -> ChatGenerationChunk | None:
+        """ChatOpenAI's chunk, with the delta's reasoning kept (`reasoning.keep_delta`)."""
+        generation = super()._convert_chunk_to_generation_chunk(
+            chunk, default_chunk_class, base_generation_info
+        )
+        choices = chunk.get("choices") or [{}]
+        reasoning.keep_delta(generation, choices[0].get("delta"))
+        return generation
 
     def _generate(
         self,
@@ -465,7 +494,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             ),
             self.llmswitch_provider,
         )
-        yield from toolcalls.finish_stream(tagged, forced, kwargs.get("tools"))
+        split = reasoning.split_stream(tagged, _finished)
+        yield from toolcalls.finish_stream(split, forced, kwargs.get("tools"))
 
     async def _astream(
         self,
@@ -484,7 +514,8 @@ class SwitchChatOpenAI(ChatOpenAI):
             chunk_timeout=self.chunk_timeout,
         )
         tagged = atag_stream(guarded, self.llmswitch_provider)
-        async for chunk in toolcalls.afinish_stream(tagged, forced, kwargs.get("tools")):
+        split = reasoning.split_astream(tagged, _finished)
+        async for chunk in toolcalls.afinish_stream(split, forced, kwargs.get("tools")):
             yield chunk
 
     def _get_request_payload(
@@ -499,6 +530,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             self._convert_input(input_).to_messages(), inline_urls=spec.protocol == "ollama"
         )
         fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "extra_body")
+        extras.update(reasoning.payload_kwargs(kwargs))  # reasoning=True/False per call
         kwargs.update(fields)
         if extras:
             kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extras}

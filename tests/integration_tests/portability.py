@@ -33,6 +33,7 @@ FEATURES: dict[str, str] = {
     "tools": '`bind_tools(tool_choice="any")`, invoke and stream',
     "agent-tools": "`create_agent` with a tool (tool forced first)",
     "agent-format": "`create_agent(response_format=)`",
+    "reasoning": "`reasoning=True`/`False`: kept as `reasoning_content`, invoke and stream",
     "images": "images in a message (`image_message`, own `image_url` blocks)",
     "embeddings": "`embed_documents`, `aembed_query`",
     "usage": "`usage_metadata` on invoke",

@@ -10,8 +10,10 @@ parameters landed), not wording: the models are 135M. A refusal that is the righ
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
+from functools import reduce
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +35,7 @@ from langchain_llmswitch.structured import constrained
 
 from .conftest import Backend
 from .portability import BACKENDS, FEATURES
+from .test_reasoning_live import reasoning_settings
 from .test_tools_live import Weather, _tool_first, get_weather
 from .test_vision_live import RED
 
@@ -230,6 +233,42 @@ def test_agent_with_a_response_format(
     agent = create_agent(_tool_chat(settings_of, name), response_format=Weather)
     out = agent.invoke({"messages": [HumanMessage("The weather in Paris. Answer with the city.")]})
     assert isinstance(out["structured_response"], Weather)
+
+
+# --- reasoning --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", cells("reasoning"))
+def test_reasoning(
+    settings_of: Callable[..., dict[str, Any]],
+    backend_factory: Callable[[str], Backend],
+    name: str,
+    record_property: Any,
+) -> None:
+    if name == "ollama":
+        with pytest.raises(CapabilityError, match="think"):
+            _chat(settings_of, name, reasoning=True).invoke(PROMPT)
+        record_property("cell", "refused: `CapabilityError` (Ollama 0.5.4 has no `think`: 0.9+)")
+        return
+    settings = {**settings_of(name), **SAMPLING}
+    if name in {"vllm", "llamacpp"}:
+        settings.update(reasoning_settings(backend_factory(name)))  # llamacpp-think
+    on = get_chat_model(**settings, reasoning=True)
+    invoked = on.invoke(PROMPT)
+    streamed = reduce(operator.add, on.stream(PROMPT))
+    off = get_chat_model(**settings, reasoning=False).invoke(PROMPT)
+    assert "reasoning_content" not in off.additional_kwargs
+    for message in (invoked, streamed):
+        assert "<think>" not in str(message.content)
+    if name == "embedded":  # SmolLM2's own template, which ignores enable_thinking
+        assert "reasoning_content" not in invoked.additional_kwargs
+        assert invoked.content == off.content
+        record_property("cell", "no reasoning: the model's own template does not think")
+        return
+    for message in (invoked, streamed):
+        thought = message.additional_kwargs["reasoning_content"]
+        assert thought.strip()
+        assert message.content_blocks[0] == {"type": "reasoning", "reasoning": thought}
 
 
 # --- images -----------------------------------------------------------------------------------
