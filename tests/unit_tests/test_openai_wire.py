@@ -211,7 +211,8 @@ def test_the_usage_and_the_refusal_are_where_chatopenai_puts_them(
     assert details["cached_tokens"] == 2
     assert details["audio_tokens"] is None  # a field of the SDK's object the server left out
     assert metadata["system_fingerprint"] is None
-    assert ours.additional_kwargs == {"refusal": None}
+    # the server's reasoning field, which ChatOpenAI drops, is kept on both paths
+    assert ours.additional_kwargs == {"refusal": None, "reasoning_content": "thinking"}
     assert ours.tool_calls[0]["args"] == {"a": 1}
     chatopenai_path()
     assert _dump(_model(server).invoke("hi")) == _dump(ours)
