@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from langchain_llmswitch import server_info
 from langchain_llmswitch.errors import CapabilityError
-from langchain_llmswitch.providers.base import reasoning_kwargs
+from langchain_llmswitch.providers.base import ReasoningSpelling, reasoning_kwargs
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -59,13 +59,16 @@ OLLAMA_THINK_SINCE: Final = (0, 9)
 """The first Ollama version that reads ``think``."""
 
 
-def payload_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+def payload_kwargs(
+    kwargs: dict[str, Any], spelling: ReasoningSpelling = "chat_template_kwargs"
+) -> dict[str, Any]:
     """Pop a per-call ``reasoning=True/False`` of an OpenAI-protocol call: its ``extra_body``.
 
     ChatOpenAI's own ``reasoning`` (a dict of OpenAI's reasoning models) is left alone.
 
     Args:
         kwargs: The call's keywords; a boolean ``reasoning`` is removed.
+        spelling: The provider table's ``reasoning`` (an ``extra_body`` one).
 
     Returns:
         The ``extra_body`` entries to merge (empty when the call does not say).
@@ -73,7 +76,7 @@ def payload_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(kwargs.get("reasoning"), bool):
         return {}
     on = kwargs.pop("reasoning")
-    return dict(reasoning_kwargs("chat_template_kwargs", on)["extra_body"])
+    return dict(reasoning_kwargs(spelling, on)["extra_body"])
 
 
 def split(content: str) -> tuple[str | None, str]:

@@ -379,8 +379,14 @@ class ProviderSpec:
         Args:
             endpoint: The resolved endpoint.
             extra: The user's own constructor keywords (dict values merged one level).
+
+        Thinking on or off (``endpoint.reasoning``) is spelled as the table's ``reasoning``
+        says, for every provider here.
         """
-        return self.load_chat_class()(**merged_kwargs(self.chat_kwargs(endpoint), extra or {}))
+        own = merged_kwargs(
+            self.chat_kwargs(endpoint), reasoning_kwargs(self.reasoning, endpoint.reasoning)
+        )
+        return self.load_chat_class()(**merged_kwargs(own, extra or {}))
 
     def build_embeddings(
         self, endpoint: Endpoint, extra: Mapping[str, Any] | None = None

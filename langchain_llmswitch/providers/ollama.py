@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_llmswitch.providers.base import Endpoint, Placement, ProviderSpec, reasoning_kwargs
+from langchain_llmswitch.providers.base import Endpoint, Placement, ProviderSpec
 
 __all__ = ["SPEC"]
 
@@ -90,7 +90,6 @@ def chat_kwargs(endpoint: Endpoint) -> dict[str, Any]:
         "llmswitch_capability": endpoint.capability,
         **sampling_kwargs(endpoint),
         **_client_kwargs(endpoint),
-        **reasoning_kwargs("ollama_think", endpoint.reasoning),
     }
 
 

@@ -530,7 +530,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             self._convert_input(input_).to_messages(), inline_urls=spec.protocol == "ollama"
         )
         fields, extras = per_call.place(spec.parameters, kwargs, spec.name, "extra_body")
-        extras.update(reasoning.payload_kwargs(kwargs))  # reasoning=True/False per call
+        extras.update(reasoning.payload_kwargs(kwargs, spec.reasoning))  # per call
         kwargs.update(fields)
         if extras:
             kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extras}

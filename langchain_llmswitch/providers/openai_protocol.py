@@ -25,8 +25,6 @@ from langchain_llmswitch.providers.base import (
     ClientErrors,
     Endpoint,
     Placement,
-    merged_kwargs,
-    reasoning_kwargs,
 )
 
 # Constants only: the module itself (and langchain_openai) loads when a model is built.
@@ -132,19 +130,7 @@ def chat_kwargs(
         endpoint: The resolved endpoint.
         parameters: The provider's parameter table.
         provider: The provider name (the model remembers it, for structured output).
-
-    ``reasoning`` on or off goes as ``chat_template_kwargs.enable_thinking`` in
-    ``extra_body`` (vLLM and llama-server hand it to the chat template).
     """
-    return merged_kwargs(
-        _chat_kwargs(endpoint, parameters, provider),
-        reasoning_kwargs("chat_template_kwargs", endpoint.reasoning),
-    )
-
-
-def _chat_kwargs(
-    endpoint: Endpoint, parameters: Mapping[str, Placement], provider: str
-) -> dict[str, Any]:
     return {
         "llmswitch_provider": provider,
         "llmswitch_capability": endpoint.capability,
