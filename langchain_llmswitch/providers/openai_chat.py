@@ -68,6 +68,19 @@ except ImportError:  # pragma: no cover - another langchain-openai: its _agenera
     _RESOURCES = ()
 
 
+@contextlib.contextmanager
+def _chatopenai_errors() -> Iterator[None]:
+    """ChatOpenAI's handling of the SDK's errors, for the requests this class sends itself."""
+    try:
+        yield
+    except openai.BadRequestError as error:
+        _handle_openai_bad_request(error)
+        raise
+    except openai.APIError as error:
+        _handle_openai_api_error(error)
+        raise
+
+
 def _messages(response: Any) -> list[dict[str, Any]]:
     """The reasoning fields of a completion's messages, which ChatOpenAI drops (no dump)."""
     if isinstance(response, dict):
@@ -255,12 +268,9 @@ class SwitchChatOpenAI(ChatOpenAI):
         forced = toolcalls.pop_forced(kwargs)
         with translated(self._translated):
             payload = self._get_request_payload(messages, stop=stop, **kwargs)
-            completed = self._complete(payload) if self.client is not None else None
-            if completed is None:
-                completed = super()._generate(
-                    messages, stop=stop, run_manager=run_manager, **kwargs
-                )
-        result = completed
+            result = self._complete(payload) if self.client is not None else None
+            if result is None:
+                result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         toolcalls.finish(result, forced, kwargs.get("tools"))
         return tag_result(result, self.llmswitch_provider)
 
@@ -332,16 +342,10 @@ class SwitchChatOpenAI(ChatOpenAI):
         if wire is None:
             return None
         body, options = wire
-        try:
+        with _chatopenai_errors():
             response = self.client._post(
                 "/chat/completions", body=body, options=options, cast_to=httpx.Response
             )
-        except openai.BadRequestError as error:
-            _handle_openai_bad_request(error)
-            raise
-        except openai.APIError as error:
-            _handle_openai_api_error(error)
-            raise
         return self._wire_result(response)
 
     async def _acomplete(self, payload: dict[str, Any]) -> ChatResult:
@@ -358,7 +362,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             payload: ChatOpenAI's request payload.
         """
         wire = self._wire(payload, self.async_client)
-        try:
+        with _chatopenai_errors():
             if wire is not None:
                 body, options = wire
                 http_response = await self.async_client._post(
@@ -367,12 +371,6 @@ class SwitchChatOpenAI(ChatOpenAI):
                 return self._wire_result(http_response)
             raw_response = await self.async_client.with_raw_response.create(**payload)
             response = raw_response.parse()
-        except openai.BadRequestError as error:
-            _handle_openai_bad_request(error)
-            raise
-        except openai.APIError as error:
-            _handle_openai_api_error(error)
-            raise
         generation_info: dict[str, Any] = {}
         if self.include_response_headers:
             generation_info["headers"] = dict(raw_response.headers)
@@ -410,7 +408,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             return
         body, options = wire
         default: type[BaseMessageChunk] = AIMessageChunk
-        try:
+        with _chatopenai_errors():
             response = self.client._post(
                 "/chat/completions",
                 body=body,
@@ -427,12 +425,6 @@ class SwitchChatOpenAI(ChatOpenAI):
                     logprobs = (chunk.generation_info or {}).get("logprobs")
                     run_manager.on_llm_new_token(chunk.text, chunk=chunk, logprobs=logprobs)
                 yield chunk
-        except openai.BadRequestError as error:
-            _handle_openai_bad_request(error)
-            raise
-        except openai.APIError as error:
-            _handle_openai_api_error(error)
-            raise
 
     async def _awire_chunks(
         self,
@@ -452,7 +444,7 @@ class SwitchChatOpenAI(ChatOpenAI):
             return
         body, options = wire
         default: type[BaseMessageChunk] = AIMessageChunk
-        try:
+        with _chatopenai_errors():
             response = await self.async_client._post(
                 "/chat/completions",
                 body=body,
@@ -469,12 +461,6 @@ class SwitchChatOpenAI(ChatOpenAI):
                     logprobs = (chunk.generation_info or {}).get("logprobs")
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk, logprobs=logprobs)
                 yield chunk
-        except openai.BadRequestError as error:
-            _handle_openai_bad_request(error)
-            raise
-        except openai.APIError as error:
-            _handle_openai_api_error(error)
-            raise
 
     def _stream(
         self,
